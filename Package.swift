@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Rapport",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rapport", targets: ["rapport"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // libcurl, through pkg-config, and a few lines of C for its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // Model, policy and planner: pure, no I/O, time is a parameter.
+        .target(
+            name: "RapportCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The outbox: the only home of a message.
+        .target(
+            name: "RapportStore",
+            dependencies: ["RapportCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // Transports (SMTP, webhook, maildir), MIME and signing.
+        .target(
+            name: "RapportDelivery",
+            dependencies: ["CCurl", "CCurlShims", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration, data loading, rendering, the tick and the daemon around it.
+        .target(
+            name: "RapportDaemon",
+            dependencies: [
+                "RapportCore", "RapportStore", "RapportDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The one executable: `rapport run` and the operator commands.
+        .executableTarget(
+            name: "rapport",
+            dependencies: [
+                "RapportCore", "RapportStore", "RapportDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RapportStoreTests", dependencies: ["RapportCore", "RapportStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RapportDeliveryTests", dependencies: ["RapportDelivery"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportDaemonTests",
+            dependencies: ["RapportCore", "RapportStore", "RapportDelivery", "RapportDaemon"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "RapportCLITests", dependencies: [], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Whether a person is a long-term client or a transactional customer.
+///
+/// The distinction drives everything Rapport plans: clients get regular check-ins and progress
+/// reports, customers get at most an occasional promotion they opted in to.
+public enum ContactKind: String, Sendable, Codable, CaseIterable {
+    case client
+    case customer
+}
+
+/// The person at the business who owns a client relationship and signs its messages.
+public struct AccountManager: Sendable, Hashable, Codable {
+    public var name: String
+    public var email: String?
+
+    public init(name: String, email: String?) {
+        self.name = name
+        self.email = email
+    }
+}
+
+/// The state of a client's project, as exported from the CRM.
+public enum ProjectStatus: String, Sendable, Codable, CaseIterable {
+    case active
+    case paused
+    case completed
+    case cancelled
+}
+
+/// A client's project; active projects get a weekly progress report.
+public struct Project: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var status: ProjectStatus
+    /// Percent complete, 0 to 100.
+    public var progress: Int
+    public var nextMilestone: String?
+    /// A calendar date (`YYYY-MM-DD`), without a time zone.
+    public var dueDate: String?
+
+    public init(
+        id: String, name: String, status: ProjectStatus, progress: Int, nextMilestone: String? = nil,
+        dueDate: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.progress = progress
+        self.nextMilestone = nextMilestone
+        self.dueDate = dueDate
+    }
+}
+
+/// One person in the relationship data, validated.
+public struct Contact: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var email: String?
+    public var kind: ContactKind
+    /// The IANA identifier of the contact's time zone, e.g. `Europe/London`.
+    public var timeZone: TimeZone
+    public var accountManager: AccountManager?
+    public var tier: String?
+    public var marketingOptIn: Bool
+    /// The last real touchpoint (a meeting, a call) recorded in the CRM.
+    public var lastContactAt: Date?
+    public var tags: [String]
+    public var projects: [Project]
+
+    public init(
+        id: String, name: String, email: String?, kind: ContactKind, timeZone: TimeZone,
+        accountManager: AccountManager? = nil, tier: String? = nil, marketingOptIn: Bool = false,
+        lastContactAt: Date? = nil, tags: [String] = [], projects: [Project] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.kind = kind
+        self.timeZone = timeZone
+        self.accountManager = accountManager
+        self.tier = tier
+        self.marketingOptIn = marketingOptIn
+        self.lastContactAt = lastContactAt
+        self.tags = tags
+        self.projects = projects
+    }
+
+    /// The first word of the name, for a friendly greeting.
+    public var firstName: String {
+        name.split(separator: " ").first.map(String.init) ?? name
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// What the planner needs to know about one message already in the outbox.
+public struct HistoryEntry: Sendable, Hashable {
+    public var id: String
+    public var key: MessageKey
+    public var state: MessageState
+    public var dueAt: Date
+    public var sentAt: Date?
+    /// When the message reached a final state other than `sent`.
+    public var closedAt: Date?
+    /// Whether an operator (not the planner) closed it, e.g. cancelled a check-in by hand.
+    public var closedByOperator: Bool
+
+    public init(
+        key: MessageKey, state: MessageState, dueAt: Date, sentAt: Date? = nil, closedAt: Date? = nil,
+        closedByOperator: Bool = false
+    ) {
+        self.id = key.id
+        self.key = key
+        self.state = state
+        self.dueAt = dueAt
+        self.sentAt = sentAt
+        self.closedAt = closedAt
+        self.closedByOperator = closedByOperator
+    }
+}
+
+/// The outbox as the planner sees it: every known message, grouped by contact.
+public struct History: Sendable {
+    public private(set) var byContact: [String: [HistoryEntry]]
+
+    public init(_ entries: [HistoryEntry] = []) {
+        byContact = Dictionary(grouping: entries, by: \.key.contactID)
+    }
+
+    public func entries(for contactID: String) -> [HistoryEntry] {
+        byContact[contactID] ?? []
+    }
+}

@@ -1,0 +1,31 @@
+import Crypto
+
+/// The deterministic identity of one planned occurrence: (contact, rule, occurrence).
+///
+/// Planning twice yields the same key, so the outbox (where the key is unique) never holds an
+/// occurrence twice. The short ``id`` derived from it is what operators type and what goes out
+/// as `Message-ID` and `webhook-id`, so a resend after a crash carries the same id.
+public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
+    public var contactID: String
+    public var rule: RuleID
+    /// What distinguishes occurrences of one rule for one contact: the local date of a
+    /// progress report, the anchor a check-in counts from, `once` for a campaign.
+    public var occurrence: String
+
+    public init(contactID: String, rule: RuleID, occurrence: String) {
+        self.contactID = contactID
+        self.rule = rule
+        self.occurrence = occurrence
+    }
+
+    public var description: String { "\(contactID)|\(rule)|\(occurrence)" }
+
+    /// 16 hex digits of SHA-256 over the key: short enough to type, 64 bits against collisions.
+    public var id: String {
+        let digest = SHA256.hash(data: Array(description.utf8))
+        return digest.prefix(8).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}

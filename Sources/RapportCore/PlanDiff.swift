@@ -1,0 +1,75 @@
+import Foundation
+
+/// One occurrence the planner wants in the outbox, with everything needed to render it.
+public struct PlannedMessage: Sendable, Hashable {
+    public var key: MessageKey
+    public var contact: Contact
+    public var channel: Channel
+    public var template: String
+    public var dueAt: Date
+    /// `pending_approval` or `scheduled` for a message to send, `skipped` for one the policy
+    /// declined (the row records that it was considered, and why).
+    public var state: MessageState
+    /// Why the planner planned it, in words an operator reads in `rapport show`.
+    public var reason: String
+    public var project: Project?
+    public var campaign: Campaign?
+
+    public init(
+        key: MessageKey, contact: Contact, channel: Channel, template: String, dueAt: Date, state: MessageState,
+        reason: String, project: Project? = nil, campaign: Campaign? = nil
+    ) {
+        self.key = key
+        self.contact = contact
+        self.channel = channel
+        self.template = template
+        self.dueAt = dueAt
+        self.state = state
+        self.reason = reason
+        self.project = project
+        self.campaign = campaign
+    }
+
+    public var id: String { key.id }
+    public var rule: RuleID { key.rule }
+}
+
+/// A message whose due time moves.
+public struct Retiming: Sendable, Hashable {
+    public var id: String
+    public var dueAt: Date
+    public var reason: String
+
+    public init(id: String, dueAt: Date, reason: String) {
+        self.id = id
+        self.dueAt = dueAt
+        self.reason = reason
+    }
+}
+
+/// A message the planner withdraws.
+public struct Cancellation: Sendable, Hashable {
+    public var id: String
+    public var reason: String
+
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+/// Exactly what planning changes in the outbox.
+public struct PlanDiff: Sendable {
+    /// New occurrences to store.
+    public var additions: [PlannedMessage] = []
+    public var retimings: [Retiming] = []
+    public var cancellations: [Cancellation] = []
+    /// Occurrences already stored and still wanted, not yet sent: their rendered content is
+    /// refreshed if the data behind it changed.
+    public var unchanged: [PlannedMessage] = []
+
+    public init() {}
+
+    /// Whether applying the diff would change any row's state or time.
+    public var isEmpty: Bool { additions.isEmpty && retimings.isEmpty && cancellations.isEmpty }
+}

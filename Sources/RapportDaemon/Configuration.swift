@@ -1,0 +1,335 @@
+import Foundation
+import RapportCore
+import RapportDelivery
+import TOMLKit
+
+/// Rapport's configuration, read from `rapport.toml`. Relative paths are resolved against the
+/// directory of the configuration file.
+public struct Configuration: Sendable {
+    /// Where the configuration was read from.
+    public var file: String
+    public var dataPath: String
+    public var defaultTimeZone: TimeZone?
+    public var storePath: String
+    public var templatesPath: String
+    public var sender: Mailbox
+    public var businessName: String
+    public var email: EmailTransportSettings
+    public var webhook: WebhookTransportSettings
+    public var tickInterval: Duration = .seconds(60)
+    public var batchSize = 100
+    public var leaseSeconds = 300.0
+    public var retry = RetryPolicy()
+    public var policy = Policy()
+
+    /// How email leaves: SMTP through libcurl, or files in a folder.
+    public enum EmailTransportSettings: Sendable {
+        case smtp(SMTPConfiguration)
+        case maildir(String)
+    }
+
+    /// How webhook messages leave: signed HTTP POSTs, or files in a folder.
+    public enum WebhookTransportSettings: Sendable {
+        case http(WebhookConfiguration)
+        case maildir(String)
+    }
+
+    /// Finds the configuration file: `--config`, else `$RAPPORT_CONFIG`, else `./rapport.toml`,
+    /// else `/etc/rapport/rapport.toml`.
+    public static func locate(explicit: String?, environment: [String: String]) -> String {
+        if let explicit { return explicit }
+        if let fromEnvironment = environment["RAPPORT_CONFIG"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if FileManager.default.fileExists(atPath: "rapport.toml") { return "rapport.toml" }
+        return "/etc/rapport/rapport.toml"
+    }
+
+    /// Reads and validates the configuration at `path`, reading secrets from their files or
+    /// environment variables.
+    public static func load(path: String, environment: [String: String]) throws(ConfigurationErrors) -> Configuration {
+        let sink = ErrorSink(file: path)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationErrors([ConfigurationError(file: path, key: nil, problem: "cannot read the file")])
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    file: "\(path):\(error.source.begin.line)", key: nil, problem: "TOML syntax: \(error.description)")
+            ])
+        } catch {
+            throw ConfigurationErrors([ConfigurationError(file: path, key: nil, problem: "TOML syntax: \(error)")])
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        let reader = ConfigurationReader(
+            root: TOMLReader(table, path: "", sink: sink), base: base.isEmpty ? "." : base, environment: environment,
+            sink: sink)
+        let configuration = reader.read(file: path)
+        if !sink.errors.isEmpty { throw ConfigurationErrors(sink.errors) }
+        return configuration!
+    }
+}
+
+/// The reading of each section, kept apart from the public type.
+struct ConfigurationReader {
+    let root: TOMLReader
+    let base: String
+    let environment: [String: String]
+    let sink: ErrorSink
+
+    func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+    }
+
+    func read(file: String) -> Configuration? {
+        let data = root.table("data")
+        let dataPath = data?.string("path")
+        if dataPath == nil { sink.add("data.path", "required") }
+        var defaultZone: TimeZone?
+        if let name = data?.string("default_timezone") {
+            defaultZone = TimeZone(identifier: name)
+            if defaultZone == nil { data?.fail("default_timezone", "unknown time zone '\(name)'") }
+        }
+        data?.finish()
+
+        let store = root.table("store")
+        let storePath = store?.string("path") ?? "rapport.sqlite"
+        store?.finish()
+
+        let templates = root.table("templates")
+        let templatesPath = templates?.string("path") ?? "Templates"
+        templates?.finish()
+
+        let senderTable = root.table("sender")
+        var sender: Mailbox?
+        if let from = senderTable?.string("from") {
+            do {
+                sender = try Mailbox(parsing: from)
+            } catch {
+                senderTable?.fail("from", "'\(from)' is not an address (\"Name <address>\")")
+            }
+        } else {
+            sink.add("sender.from", "required")
+        }
+        let businessName = senderTable?.string("business_name") ?? sender?.name ?? ""
+        senderTable?.finish()
+
+        let email = readEmail(root.table("email"))
+        let webhook = readWebhook(root.table("webhook"))
+
+        var configuration = Configuration(
+            file: file, dataPath: resolve(dataPath ?? ""), defaultTimeZone: defaultZone, storePath: resolve(storePath),
+            templatesPath: resolve(templatesPath), sender: sender ?? Mailbox(name: nil, address: "invalid@invalid"),
+            businessName: businessName, email: email ?? .maildir(resolve("outbox/mail")),
+            webhook: webhook ?? .maildir(resolve("outbox/webhooks")))
+
+        if let daemon = root.table("daemon") {
+            if let seconds = daemon.int("tick_seconds", in: 1...86_400) { configuration.tickInterval = .seconds(seconds) }
+            if let size = daemon.int("batch_size", in: 1...10_000) { configuration.batchSize = size }
+            if let lease = daemon.int("lease_seconds", in: 10...86_400) { configuration.leaseSeconds = Double(lease) }
+            if let attempts = daemon.int("max_attempts", in: 1...100) { configuration.retry.maxAttempts = attempts }
+            if let base = daemon.int("retry_base_seconds", in: 1...86_400) { configuration.retry.baseDelay = .seconds(base) }
+            if let most = daemon.int("retry_max_seconds", in: 1...604_800) { configuration.retry.maxDelay = .seconds(most) }
+            daemon.finish()
+        }
+        configuration.policy = readPolicy()
+        root.finish()
+        return sink.errors.isEmpty ? configuration : nil
+    }
+
+    // MARK: - Transports
+
+    private func readEmail(_ table: TOMLReader?) -> Configuration.EmailTransportSettings? {
+        guard let table else { return nil }
+        defer { table.finish() }
+        switch table.string("transport") ?? "maildir" {
+        case "maildir":
+            return .maildir(resolve(table.string("maildir") ?? "outbox/mail"))
+        case "smtp":
+            guard let url = table.string("url") else {
+                table.fail("url", "required when transport = \"smtp\"")
+                return nil
+            }
+            if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) {
+                table.fail("url", "'\(url)' must start with smtp:// or smtps://")
+            }
+            var settings = SMTPConfiguration(url: url)
+            if let mode = table.oneOf("starttls", StartTLS.self) { settings.startTLS = mode }
+            settings.username = table.string("username")
+            settings.password = secret(table, "password")
+            settings.caFile = table.string("ca_file").map(resolve)
+            if let verify = table.bool("verify_peer") { settings.verifyPeer = verify }
+            if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
+            return .smtp(settings)
+        case let other:
+            table.fail("transport", "'\(other)' is not one of \"smtp\", \"maildir\"")
+            return nil
+        }
+    }
+
+    private func readWebhook(_ table: TOMLReader?) -> Configuration.WebhookTransportSettings? {
+        guard let table else { return nil }
+        defer { table.finish() }
+        switch table.string("transport") ?? "maildir" {
+        case "maildir":
+            return .maildir(resolve(table.string("maildir") ?? "outbox/webhooks"))
+        case "http":
+            guard let url = table.string("url") else {
+                table.fail("url", "required when transport = \"http\"")
+                return nil
+            }
+            if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                table.fail("url", "'\(url)' must start with http:// or https://")
+            }
+            var secrets: [WebhookSecret] = []
+            if let text = secret(table, "secret") {
+                for (index, part) in text.split(whereSeparator: \.isWhitespace).enumerated() {
+                    do {
+                        secrets.append(try WebhookSecret(String(part)))
+                    } catch {
+                        table.fail("secret", "secret \(index + 1) is not of the form whsec_<base64>")
+                    }
+                }
+            }
+            if secrets.isEmpty { table.fail("secret_file", "a signing secret is required (secret_file or secret_env)") }
+            var settings = WebhookConfiguration(url: url, secrets: secrets)
+            if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
+            settings.caFile = table.string("ca_file").map(resolve)
+            return .http(settings)
+        case let other:
+            table.fail("transport", "'\(other)' is not one of \"http\", \"maildir\"")
+            return nil
+        }
+    }
+
+    /// A secret from `<name>_file` or `<name>_env`; an inline `<name>` is refused so that
+    /// secrets never sit in a file that is shown, copied and committed.
+    private func secret(_ table: TOMLReader, _ name: String) -> String? {
+        if table.string(name) != nil {
+            table.fail(name, "inline secrets are not accepted; use \(name)_file or \(name)_env")
+        }
+        if let file = table.string("\(name)_file") {
+            let path = resolve(file)
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                table.fail("\(name)_file", "cannot read secret file \(path)")
+                return nil
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let variable = table.string("\(name)_env") {
+            guard let value = environment[variable], !value.isEmpty else {
+                table.fail("\(name)_env", "environment variable \(variable) is not set")
+                return nil
+            }
+            return value
+        }
+        return nil
+    }
+
+    // MARK: - Policy
+
+    private func readPolicy() -> Policy {
+        var policy = Policy()
+        if let planning = root.table("planning") {
+            if let days = planning.int("horizon_days", in: 1...366) { policy.horizonDays = days }
+            if let days = planning.int("promotion_min_interval_days", in: 0...366) {
+                policy.promotionMinIntervalDays = days
+            }
+            planning.finish()
+        }
+        if let rules = root.table("rules") {
+            if let checkin = rules.table("checkin") {
+                readCheckin(checkin, into: &policy.checkin)
+                checkin.finish()
+            }
+            if let progress = rules.table("progress") {
+                if let enabled = progress.bool("enabled") { policy.progress.enabled = enabled }
+                if let name = progress.string("weekday") {
+                    if let day = Weekday(name: name) {
+                        policy.progress.weekday = day
+                    } else {
+                        progress.fail("weekday", "'\(name)' is not a day of the week")
+                    }
+                }
+                if let time = progress.time("send_at") { policy.progress.sendAt = time }
+                if let channel = progress.oneOf("channel", Channel.self) { policy.progress.channel = channel }
+                if let template = progress.string("template") { policy.progress.template = template }
+                if let approval = progress.bool("require_approval") { policy.progress.requiresApproval = approval }
+                progress.finish()
+            }
+            rules.finish()
+        }
+        var names: Set<String> = []
+        for table in root.tables("campaigns") {
+            guard let name = table.string("name"), !name.isEmpty else {
+                table.fail("name", "required")
+                continue
+            }
+            if !names.insert(name).inserted { table.fail("name", "campaign '\(name)' is defined twice") }
+            let starts = table.date("starts")
+            let ends = table.date("ends")
+            if starts == nil { table.fail("starts", "required") }
+            if ends == nil { table.fail("ends", "required") }
+            guard let starts, let ends else { continue }
+            if ends < starts { table.fail("ends", "\(ends) is before starts (\(starts))") }
+            var campaign = Campaign(name: name, starts: starts, ends: ends)
+            if let tags = table.strings("tags") { campaign.tags = tags }
+            if let time = table.time("send_at") { campaign.sendAt = time }
+            if let window = readWindow(table, sendAt: campaign.sendAt) { campaign.window = window }
+            if let channel = table.oneOf("channel", Channel.self) { campaign.channel = channel }
+            if let template = table.string("template") { campaign.template = template }
+            if let approval = table.bool("require_approval") { campaign.requiresApproval = approval }
+            table.finish()
+            policy.campaigns.append(campaign)
+        }
+        return policy
+    }
+
+    private func readCheckin(_ table: TOMLReader, into rule: inout CheckinRule) {
+        if let enabled = table.bool("enabled") { rule.enabled = enabled }
+        if let tiers = table.table("every_days") {
+            rule.everyDaysByTier = Dictionary(
+                tiers.allInts(in: 1...366).map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: min)
+        }
+        if let days = table.int("default_every_days", in: 1...366) { rule.defaultEveryDays = days }
+        if let time = table.time("send_at") { rule.sendAt = time }
+        if let window = readWindow(table, sendAt: rule.sendAt) { rule.window = window }
+        if let channel = table.oneOf("channel", Channel.self) { rule.channel = channel }
+        if let template = table.string("template") { rule.template = template }
+        if let approval = table.bool("require_approval") { rule.requiresApproval = approval }
+    }
+
+    /// `days = ["mon", …]` and `hours = "09:00-17:00"`; `send_at` must fall inside them.
+    private func readWindow(_ table: TOMLReader, sendAt: LocalTime) -> SendingWindow? {
+        var window = SendingWindow.businessHours
+        var changed = false
+        if let names = table.strings("days") {
+            var days: Set<Weekday> = []
+            for name in names {
+                if let day = Weekday(name: name) {
+                    days.insert(day)
+                } else {
+                    table.fail("days", "'\(name)' is not a day of the week")
+                }
+            }
+            if days.isEmpty { table.fail("days", "at least one day is needed") }
+            window.days = days
+            changed = true
+        }
+        if let hours = table.string("hours") {
+            let parts = hours.split(separator: "-").map { LocalTime(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 2, let opens = parts[0], let closes = parts[1], opens < closes {
+                window.opens = opens
+                window.closes = closes
+                changed = true
+            } else {
+                table.fail("hours", "'\(hours)' is not a range such as \"09:00-17:00\"")
+            }
+        }
+        if sendAt < window.opens || sendAt >= window.closes {
+            table.fail("send_at", "\(sendAt) is outside the sending hours \(window.opens)-\(window.closes)")
+        }
+        return changed ? window : nil
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import RapportCore
+import RapportDelivery
+import RapportStore
+
+/// What one planning pass did.
+public struct PlanReport: Sendable {
+    public var diff: PlanDiff
+    public var applied: ApplySummary
+    public var renderErrors: [RenderError]
+}
+
+/// What one dispatch pass did.
+public struct DispatchReport: Sendable, Hashable {
+    public var sent = 0
+    public var retrying = 0
+    public var failed = 0
+    public var interrupted = false
+
+    public var attempted: Int { sent + retrying + failed }
+}
+
+/// The work of one tick — reload data if it changed, plan, dispatch due messages — without the
+/// timers and signals around it, so tests and `rapport run --once` drive it directly.
+///
+/// An engine is used from one thread at a time (the daemon's tick queue).
+public final class Engine {
+    public private(set) var configuration: Configuration
+    public let store: any OutboxStore
+    public private(set) var renderer: Renderer
+    public private(set) var transports: Transports
+    public private(set) var snapshot: Snapshot?
+    private var dataSource: DataSource
+    let logger: Logger
+    /// Identifies this daemon in leases: `host:pid`.
+    public let owner: String
+    private let jitter: @Sendable () -> Double
+
+    public init(
+        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports, logger: Logger,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.renderer = renderer
+        self.transports = transports
+        self.logger = logger
+        self.jitter = jitter
+        self.dataSource = DataSource(
+            path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+
+    /// Replaces configuration, templates and transports at once (after a validated reload).
+    public func replace(configuration: Configuration, renderer: Renderer, transports: Transports) {
+        let dataChanged =
+            configuration.dataPath != self.configuration.dataPath
+            || configuration.defaultTimeZone != self.configuration.defaultTimeZone
+        self.configuration = configuration
+        self.renderer = renderer
+        self.transports = transports
+        if dataChanged {
+            dataSource = DataSource(
+                path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
+            snapshot = nil
+        }
+    }
+
+    // MARK: - Data
+
+    /// Loads the data if the file changed. A bad file is logged with every error and the last
+    /// good snapshot stays in force.
+    /// - Returns: whether a new snapshot was loaded.
+    @discardableResult
+    public func reloadDataIfChanged() throws(DataErrors) -> Bool {
+        let fresh: Snapshot?
+        if snapshot == nil {
+            fresh = try dataSource.load()
+        } else {
+            fresh = try dataSource.loadIfChanged()
+        }
+        guard let fresh else { return false }
+        snapshot = fresh
+        logger.info("data loaded", metadata: ["file": "\(dataSource.path)", "contacts": "\(fresh.contacts.count)"])
+        return true
+    }
+
+    // MARK: - Planning
+
+    /// Plans against the current snapshot and, unless `dryRun`, stores the result in one
+    /// transaction: new messages rendered, re-timings, cancellations, refreshed content.
+    public func plan(now: Date, dryRun: Bool = false) throws -> PlanReport {
+        guard let snapshot else { throw EngineError.noData }
+        let state = try store.planningState()
+        let diff = Planner.plan(snapshot: snapshot, history: state.history, policy: configuration.policy, now: now)
+        var changes = OutboxChanges()
+        changes.retimings = diff.retimings
+        changes.cancellations = diff.cancellations
+        var renderErrors: [RenderError] = []
+        for planned in diff.additions {
+            do {
+                let content = try renderer.render(planned)
+                changes.insertions.append(
+                    NewMessage(planned: planned, content: content, requiresApproval: requiresApproval(planned)))
+            } catch {
+                renderErrors.append(error)
+            }
+        }
+        for planned in diff.unchanged {
+            guard let stored = state.sourceHashes[planned.id] else { continue }
+            var current = planned
+            if let retiming = diff.retimings.first(where: { $0.id == planned.id }) { current.dueAt = retiming.dueAt }
+            do {
+                let content = try renderer.render(current)
+                if content.sourceHash != stored { changes.refreshes.append((planned.id, content)) }
+            } catch {
+                renderErrors.append(error)
+            }
+        }
+        for error in renderErrors {
+            logger.error("cannot render a message", metadata: ["error": "\(error)"])
+        }
+        var applied = ApplySummary()
+        if !dryRun, !changes.isEmpty {
+            applied = try store.apply(changes, actor: "planner", at: now)
+        }
+        return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
+    }
+
+    private func requiresApproval(_ planned: PlannedMessage) -> Bool {
+        switch planned.rule.kind {
+        case .checkin: configuration.policy.checkin.requiresApproval
+        case .progress: configuration.policy.progress.requiresApproval
+        case .promotion: planned.campaign?.requiresApproval ?? true
+        }
+    }
+
+    // MARK: - Dispatch
+
+    /// Claims due messages in batches and delivers them, one state change per transaction.
+    ///
+    /// - Parameters:
+    ///   - now: the clock, read before each batch and each send.
+    ///   - shouldStop: checked between messages; when it turns true the rest of the claimed batch
+    ///     is released at once and the pass ends.
+    public func dispatch(now: () -> Date, shouldStop: () -> Bool = { false }, maxBatches: Int = 1_000) throws
+        -> DispatchReport
+    {
+        var report = DispatchReport()
+        for _ in 0..<maxBatches {
+            if shouldStop() { break }
+            let batch = try store.claimDue(
+                now: now(), limit: configuration.batchSize, owner: owner, leaseSeconds: configuration.leaseSeconds)
+            if batch.isEmpty { break }
+            for message in batch {
+                if shouldStop() {
+                    report.interrupted = true
+                    break
+                }
+                try deliver(message, now: now(), report: &report)
+            }
+            if report.interrupted {
+                try store.releaseLeases(owner: owner, at: now())
+                break
+            }
+        }
+        return report
+    }
+
+    private func deliver(_ message: StoredMessage, now: Date, report: inout DispatchReport) throws {
+        let transport = transports.transport(for: message.channel)
+        let started = ContinuousClock.now
+        let outcome: DeliveryOutcome
+        do {
+            let envelope = try Self.envelope(for: message, at: now)
+            let receipt = try transport.deliver(envelope, at: now)
+            outcome = .delivered(detail: receipt.detail)
+            report.sent += 1
+            logger.info(
+                "sent", metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
+        } catch let error as DeliveryError {
+            outcome = self.outcome(for: error, message: message, now: now)
+            if case .retry = outcome { report.retrying += 1 } else { report.failed += 1 }
+            logger.warning(
+                "delivery failed",
+                metadata: [
+                    "id": "\(message.id)", "transport": "\(transport.name)", "error": "\(error.detail)",
+                    "attempt": "\(message.attempts)",
+                ])
+        } catch {
+            outcome = .failed(detail: "\(error)")
+            report.failed += 1
+            logger.error("message cannot be sent", metadata: ["id": "\(message.id)", "error": "\(error)"])
+        }
+        try store.record(
+            outcome, for: message.id, owner: owner, transport: transport.name, startedAt: now,
+            latency: ContinuousClock.now - started, at: now)
+    }
+
+    /// Transient errors wait with exponential backoff (or the server's Retry-After, if longer)
+    /// until the attempts run out; permanent errors fail at once.
+    func outcome(for error: DeliveryError, message: StoredMessage, now: Date) -> DeliveryOutcome {
+        guard error.kind == .transient else { return .failed(detail: error.detail) }
+        let retry = configuration.retry
+        guard retry.allowsRetry(afterAttempts: message.attempts) else {
+            return .failed(detail: "gave up after \(message.attempts) attempts: \(error.detail)")
+        }
+        var delay = retry.delay(afterAttempt: message.attempts, jitter: jitter())
+        if let after = error.retryAfter, after > delay { delay = after }
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        return .retry(detail: error.detail, retryAt: now.addingTimeInterval(seconds))
+    }
+
+    /// The envelope a transport sends for a stored message.
+    public static func envelope(for message: StoredMessage, at date: Date) throws -> Envelope {
+        let content = message.content
+        let from = try Mailbox(parsing: content.sender)
+        let to = Mailbox(name: content.recipientName, address: content.recipientAddress ?? "")
+        let replyTo = try content.replyTo.map { try Mailbox(parsing: $0) }
+        let body = message.channel == .webhook ? WebhookMessage(message, sentAt: date).encoded() : []
+        return Envelope(
+            messageID: message.id, from: from, to: to, replyTo: replyTo, subject: content.subject, text: content.text,
+            html: content.html, extraHeaders: [], webhookBody: body)
+    }
+}
+
+/// Failures of the engine itself.
+public enum EngineError: Error, CustomStringConvertible {
+    case noData
+
+    public var description: String {
+        switch self {
+        case .noData: "no relationship data has been loaded yet"
+        }
+    }
+}

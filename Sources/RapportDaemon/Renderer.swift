@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+import RapportCore
+import RapportDelivery
+import RapportStore
+
+/// Why one message could not be rendered.
+public struct RenderError: Error, Sendable, CustomStringConvertible {
+    public var messageID: String
+    public var contactID: String
+    public var problem: String
+
+    public var description: String { "message \(messageID) (contact \(contactID)): \(problem)" }
+}
+
+/// Renders planned messages into the content stored with their rows.
+public struct Renderer: Sendable {
+    public let templates: TemplateLibrary
+    let sender: Mailbox
+    let businessName: String
+
+    /// Loads the templates and checks every template the policy names, with every variable and
+    /// partial they use.
+    public init(configuration: Configuration) throws(TemplateErrors) {
+        templates = try TemplateLibrary(directory: configuration.templatesPath)
+        sender = configuration.sender
+        businessName = configuration.businessName
+        let policy = configuration.policy
+        let names = [policy.checkin.template, policy.progress.template] + policy.campaigns.map(\.template)
+        let errors = templates.validate(
+            messageTemplates: names, sample: TemplateContext.sample(sender: sender, businessName: businessName))
+        if !errors.isEmpty { throw TemplateErrors(errors: errors) }
+    }
+
+    /// Renders one message. Line breaks in a subject or an address are refused: no value from
+    /// the data or a template can add a header.
+    public func render(_ planned: PlannedMessage) throws(RenderError) -> MessageContent {
+        func fail(_ problem: String) -> RenderError {
+            RenderError(messageID: planned.id, contactID: planned.contact.id, problem: problem)
+        }
+        let context = TemplateContext.make(for: planned, sender: sender, businessName: businessName)
+        let name = planned.template
+        guard let subjectText = templates.render("\(name).subject", context),
+            let text = templates.render("\(name).text", context)
+        else {
+            throw fail("template '\(name)' is missing")
+        }
+        let subject = subjectText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if subject.isEmpty { throw fail("the subject rendered empty") }
+        if subject.contains(where: \.isNewline) { throw fail("the subject contains a line break") }
+        let html = templates.contains("\(name).html") ? templates.render("\(name).html", context) : nil
+        let contact = planned.contact
+        var replyTo: String?
+        if contact.kind == .client, let manager = contact.accountManager, let email = manager.email {
+            replyTo = Mailbox(name: manager.name, address: email).formatted
+        }
+        let payload = ContactPayload(contact)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let contactJSON = String(decoding: (try? encoder.encode(payload)) ?? Data("{}".utf8), as: UTF8.self)
+        var hasher = SHA256()
+        for part in [
+            templates.fingerprint, name, planned.channel.rawValue, sender.formatted,
+            TemplateContext.longDate(planned.dueAt, in: contact.timeZone), ContextValue.object(context).canonical,
+        ] {
+            hasher.update(data: Array(part.utf8) + [0])
+        }
+        return MessageContent(
+            sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
+            recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
+            contactJSON: contactJSON, sourceHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+}
+
+extension Mailbox {
+    /// `Name <address>`, or the bare address; for storage and display, not for headers (the
+    /// MIME writer encodes names properly).
+    public var formatted: String {
+        guard let name, !name.isEmpty else { return address }
+        return "\(name) <\(address)>"
+    }
+}

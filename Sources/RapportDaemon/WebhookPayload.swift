@@ -1,0 +1,101 @@
+import Foundation
+import RapportCore
+import RapportStore
+
+/// The contact fields carried in a webhook message, as they were when it was rendered.
+public struct ContactPayload: Codable, Sendable, Hashable {
+    public struct Manager: Codable, Sendable, Hashable {
+        public var name: String
+        public var email: String?
+    }
+
+    public var id: String
+    public var name: String
+    public var email: String?
+    public var kind: String
+    public var timezone: String
+    public var tier: String?
+    public var tags: [String]
+    public var accountManager: Manager?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, email, kind, timezone, tier, tags
+        case accountManager = "account_manager"
+    }
+
+    init(
+        id: String, name: String, email: String?, kind: String, timezone: String, tier: String?, tags: [String],
+        accountManager: Manager?
+    ) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.kind = kind
+        self.timezone = timezone
+        self.tier = tier
+        self.tags = tags
+        self.accountManager = accountManager
+    }
+
+    init(_ contact: Contact) {
+        id = contact.id
+        name = contact.name
+        email = contact.email
+        kind = contact.kind.rawValue
+        timezone = contact.timeZone.identifier
+        tier = contact.tier
+        tags = contact.tags
+        accountManager = contact.accountManager.map { Manager(name: $0.name, email: $0.email) }
+    }
+}
+
+/// The JSON body of a webhook message, in the Standard Webhooks shape `{type, timestamp, data}`.
+///
+/// Built with `Codable` from the stored row at send time, never by pasting text into JSON.
+public struct WebhookMessage: Codable, Sendable {
+    public struct Body: Codable, Sendable {
+        public var id: String
+        public var rule: String
+        public var kind: String
+        public var contact: ContactPayload
+        public var subject: String
+        public var text: String
+        public var html: String?
+        public var dueAt: Date
+        public var sentAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, rule, kind, contact, subject, text, html
+            case dueAt = "due_at"
+            case sentAt = "sent_at"
+        }
+    }
+
+    public var type: String
+    public var timestamp: Date
+    public var data: Body
+
+    /// The body for `message`, as it goes out at `sentAt`.
+    public init(_ message: StoredMessage, sentAt: Date) {
+        let contact =
+            (try? JSONDecoder().decode(ContactPayload.self, from: Data(message.content.contactJSON.utf8)))
+            ?? ContactPayload(
+                id: message.contactID, name: message.content.recipientName ?? "",
+                email: message.content.recipientAddress, kind: message.contactKind.rawValue, timezone: "UTC", tier: nil,
+                tags: [], accountManager: nil)
+        type = "message.\(message.rule.kind.rawValue)"
+        timestamp = sentAt
+        data = Body(
+            id: message.id, rule: message.rule.description, kind: message.contactKind.rawValue, contact: contact,
+            subject: message.content.subject, text: message.content.text, html: message.content.html,
+            dueAt: message.dueAt, sentAt: sentAt)
+    }
+
+    /// The exact bytes sent: sorted keys, ISO 8601 dates.
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+}

@@ -1,0 +1,78 @@
+import GRDB
+
+/// The outbox schema, as a sequence of migrations that upgrade a store in place.
+enum OutboxMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: outbox, attempts, audit trail") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE message (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        contact_id TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        occurrence TEXT NOT NULL,
+                        contact_kind TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        template TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        due_at REAL NOT NULL,
+                        next_attempt_at REAL,
+                        sender TEXT NOT NULL,
+                        recipient_name TEXT,
+                        recipient_address TEXT,
+                        reply_to TEXT,
+                        subject TEXT NOT NULL,
+                        body_text TEXT NOT NULL,
+                        body_html TEXT,
+                        contact_json TEXT NOT NULL,
+                        source_hash TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        requires_approval INTEGER NOT NULL,
+                        approved_at REAL,
+                        approved_by TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT,
+                        lease_owner TEXT,
+                        lease_expires_at REAL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        sent_at REAL,
+                        closed_at REAL,
+                        closed_by TEXT,
+                        UNIQUE (contact_id, rule, occurrence)
+                    );
+                    CREATE INDEX message_by_state_due ON message (state, due_at);
+                    CREATE INDEX message_by_contact ON message (contact_id);
+
+                    CREATE TABLE attempt (
+                        id INTEGER PRIMARY KEY,
+                        message_id TEXT NOT NULL REFERENCES message (id),
+                        started_at REAL NOT NULL,
+                        transport TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        latency_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX attempt_by_message ON attempt (message_id);
+
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY,
+                        at REAL NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        message_id TEXT,
+                        from_state TEXT,
+                        to_state TEXT,
+                        note TEXT
+                    );
+                    CREATE INDEX event_by_message ON event (message_id);
+                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    """)
+        }
+        return migrator
+    }
+}

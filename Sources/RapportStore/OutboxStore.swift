@@ -1,0 +1,139 @@
+import Foundation
+import RapportCore
+
+/// A new message to store: the planner's decision plus its rendered content.
+public struct NewMessage: Sendable {
+    public var planned: PlannedMessage
+    public var content: MessageContent
+    public var requiresApproval: Bool
+
+    public init(planned: PlannedMessage, content: MessageContent, requiresApproval: Bool) {
+        self.planned = planned
+        self.content = content
+        self.requiresApproval = requiresApproval
+    }
+}
+
+/// Everything one planning pass changes, applied in one transaction.
+public struct OutboxChanges: Sendable {
+    public var insertions: [NewMessage] = []
+    public var retimings: [Retiming] = []
+    public var cancellations: [Cancellation] = []
+    /// Open messages whose content was rendered anew because the data behind it changed.
+    public var refreshes: [(id: String, content: MessageContent)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        insertions.isEmpty && retimings.isEmpty && cancellations.isEmpty && refreshes.isEmpty
+    }
+}
+
+/// What the planner reads from the outbox before planning.
+public struct PlanningState: Sendable {
+    public var history: History
+    /// The source digest of each open message's content, by id.
+    public var sourceHashes: [String: String]
+}
+
+/// How many rows a planning pass touched.
+public struct ApplySummary: Sendable, Hashable {
+    public var inserted = 0
+    public var retimed = 0
+    public var cancelled = 0
+    public var refreshed = 0
+
+    public init() {}
+}
+
+/// Which messages a listing shows.
+public struct MessageFilter: Sendable {
+    public var states: Set<MessageState> = []
+    public var kind: ContactKind?
+    public var contactID: String?
+    public var channel: Channel?
+    public var limit: Int?
+
+    public init(
+        states: Set<MessageState> = [], kind: ContactKind? = nil, contactID: String? = nil, channel: Channel? = nil,
+        limit: Int? = nil
+    ) {
+        self.states = states
+        self.kind = kind
+        self.contactID = contactID
+        self.channel = channel
+        self.limit = limit
+    }
+}
+
+/// An operator's decision about a message.
+public enum OperatorAction: String, Sendable, CaseIterable {
+    case approve
+    case hold
+    case release
+    case cancel
+
+    /// The states the action applies to.
+    public var allowedStates: Set<MessageState> {
+        switch self {
+        case .approve: [.pendingApproval]
+        case .hold: [.pendingApproval, .scheduled, .retryWait]
+        case .release: [.held]
+        case .cancel: [.pendingApproval, .scheduled, .retryWait, .held]
+        }
+    }
+}
+
+/// What an operator action did to one message.
+public struct ActionResult: Sendable, Hashable {
+    public var id: String
+    public var from: MessageState?
+    public var to: MessageState?
+    /// Why the action was refused, or `nil` when it was carried out.
+    public var refusal: String?
+
+    public var succeeded: Bool { refusal == nil }
+}
+
+/// How a delivery ended, as the dispatcher records it.
+public enum DeliveryOutcome: Sendable {
+    case delivered(detail: String)
+    /// A transient failure; retried at `retryAt`.
+    case retry(detail: String, retryAt: Date)
+    /// A permanent failure, or the last attempt: the message is `failed`.
+    case failed(detail: String)
+}
+
+/// The durable home of every message. Every state change is one transaction.
+///
+/// SQLite (``SQLiteOutbox``) is the embedded default; a PostgreSQL implementation serves
+/// several daemons at once.
+public protocol OutboxStore: Sendable {
+    /// The outbox as the planner needs it.
+    func planningState() throws(StoreError) -> PlanningState
+    /// Applies one planning pass in one transaction.
+    @discardableResult
+    func apply(_ changes: OutboxChanges, actor: String, at date: Date) throws(StoreError) -> ApplySummary
+    /// Claims up to `limit` due messages for `owner`, moving them to `sending` with a lease, in
+    /// one transaction, before any byte is sent. Messages whose lease expired are claimed again.
+    func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError) -> [StoredMessage]
+    /// Records how a claimed message's delivery ended, with the attempt, in one transaction.
+    func record(
+        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
+        latency: Duration, at date: Date
+    ) throws(StoreError)
+    /// Returns every message still leased (to `owner`, or to anyone when `nil`) to `retry_wait`,
+    /// due at once: a send that may or may not have happened is retried with the same id.
+    @discardableResult
+    func releaseLeases(owner: String?, at date: Date) throws(StoreError) -> Int
+    func messages(matching filter: MessageFilter) throws(StoreError) -> [StoredMessage]
+    func message(id: String) throws(StoreError) -> StoredMessage?
+    /// Ids that start with `prefix`, for operators who type a few characters.
+    func ids(startingWith prefix: String, limit: Int) throws(StoreError) -> [String]
+    func perform(_ action: OperatorAction, on ids: [String], actor: String, note: String?, at date: Date)
+        throws(StoreError) -> [ActionResult]
+    func attempts(messageID: String) throws(StoreError) -> [DeliveryAttempt]
+    func events(messageID: String) throws(StoreError) -> [AuditEvent]
+    /// Counts of messages by state.
+    func countsByState() throws(StoreError) -> [MessageState: Int]
+}

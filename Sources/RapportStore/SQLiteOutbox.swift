@@ -1,0 +1,476 @@
+import Foundation
+import GRDB
+import RapportCore
+
+/// The outbox in one SQLite file (WAL mode), the embedded default.
+///
+/// Durability: `synchronous = FULL`, so a committed state change survives power loss, not just
+/// a crash of the process. Readers (the CLI) never block the daemon, and writers wait for each
+/// other up to the busy timeout instead of failing with "database is locked".
+public final class SQLiteOutbox: OutboxStore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed, mode 0600) and migrates the store at `path`.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
+        self.path = path
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(.open, "opening \(path)", "\(error)")
+        }
+        let migrator = OutboxMigrations.migrator
+        do {
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw StoreError(
+                    .newerSchema, "opening \(path)", "the store was written by a newer version of Rapport; upgrade Rapport")
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.open, "migrating \(path)", "\(error)")
+        }
+    }
+
+    // MARK: - Planning
+
+    public func planningState() throws(StoreError) -> PlanningState {
+        try read("reading the outbox for planning") { db in
+            var entries: [HistoryEntry] = []
+            var hashes: [String: String] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash
+                    FROM message
+                    """)
+            while let row = try rows.next() {
+                guard let rule = RuleID(parsing: row["rule"]), let state = MessageState(rawValue: row["state"]) else {
+                    continue
+                }
+                let key = MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"])
+                let closedBy: String? = row["closed_by"]
+                entries.append(
+                    HistoryEntry(
+                        key: key, state: state, dueAt: Self.date(row["due_at"]), sentAt: Self.optionalDate(row["sent_at"]),
+                        closedAt: Self.optionalDate(row["closed_at"]),
+                        closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher"))
+                if state.isOpen {
+                    hashes[row["id"]] = row["source_hash"]
+                }
+            }
+            return PlanningState(history: History(entries), sourceHashes: hashes)
+        }
+    }
+
+    @discardableResult
+    public func apply(_ changes: OutboxChanges, actor: String, at date: Date) throws(StoreError) -> ApplySummary {
+        try write("applying a plan") { db in
+            var summary = ApplySummary()
+            let now = date.timeIntervalSince1970
+            for new in changes.insertions {
+                let planned = new.planned
+                let content = new.content
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (
+                            id, contact_id, rule, occurrence, contact_kind, channel, template, state, due_at,
+                            sender, recipient_name, recipient_address, reply_to, subject, body_text, body_html,
+                            contact_json, source_hash, reason, requires_approval, created_at, updated_at, closed_at,
+                            closed_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT DO NOTHING
+                        """,
+                    arguments: [
+                        planned.id, planned.key.contactID, planned.rule.description, planned.key.occurrence,
+                        planned.contact.kind.rawValue, planned.channel.rawValue, planned.template,
+                        planned.state.rawValue, planned.dueAt.timeIntervalSince1970, content.sender,
+                        content.recipientName, content.recipientAddress, content.replyTo, content.subject,
+                        content.text, content.html, content.contactJSON, content.sourceHash, planned.reason,
+                        new.requiresApproval, now, now, planned.state.isFinal ? now : nil,
+                        planned.state.isFinal ? actor : nil,
+                    ])
+                // Another planner (the CLI, a second daemon) may have stored the same key first.
+                guard db.changesCount > 0 else { continue }
+                try Self.log(
+                    db, at: now, actor: actor, action: "plan", id: planned.id, from: nil, to: planned.state,
+                    note: planned.reason)
+                summary.inserted += 1
+            }
+            for retiming in changes.retimings {
+                try db.execute(
+                    sql: "UPDATE message SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN \(Self.openStates)",
+                    arguments: [retiming.dueAt.timeIntervalSince1970, retiming.reason, now, retiming.id])
+                if db.changesCount > 0 {
+                    try Self.log(
+                        db, at: now, actor: actor, action: "retime", id: retiming.id, from: nil, to: nil,
+                        note: "due \(retiming.dueAt.formatted(.iso8601)): \(retiming.reason)")
+                    summary.retimed += 1
+                }
+            }
+            for cancellation in changes.cancellations {
+                let from = try String.fetchOne(db, sql: "SELECT state FROM message WHERE id = ?", arguments: [cancellation.id])
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'cancelled', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
+                        WHERE id = ? AND state IN \(Self.openStates)
+                        """,
+                    arguments: [cancellation.reason, now, actor, now, cancellation.id])
+                if db.changesCount > 0 {
+                    try Self.log(
+                        db, at: now, actor: actor, action: "cancel", id: cancellation.id,
+                        from: from.flatMap(MessageState.init(rawValue:)), to: .cancelled, note: cancellation.reason)
+                    summary.cancelled += 1
+                }
+            }
+            for refresh in changes.refreshes {
+                let content = refresh.content
+                // Approval covers the content that was approved: new content needs a new look.
+                try db.execute(
+                    sql: """
+                        UPDATE message SET
+                            sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
+                            body_text = ?, body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?,
+                            state = CASE WHEN requires_approval AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
+                            approved_at = CASE WHEN requires_approval THEN NULL ELSE approved_at END,
+                            approved_by = CASE WHEN requires_approval THEN NULL ELSE approved_by END
+                        WHERE id = ? AND state IN \(Self.openStates)
+                        """,
+                    arguments: [
+                        content.sender, content.recipientName, content.recipientAddress, content.replyTo, content.subject,
+                        content.text, content.html, content.contactJSON, content.sourceHash, now, refresh.id,
+                    ])
+                if db.changesCount > 0 {
+                    try Self.log(
+                        db, at: now, actor: actor, action: "refresh", id: refresh.id, from: nil, to: nil,
+                        note: "content rendered again from changed data")
+                    summary.refreshed += 1
+                }
+            }
+            return summary
+        }
+    }
+
+    // MARK: - Dispatch
+
+    public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError)
+        -> [StoredMessage]
+    {
+        try write("claiming due messages") { db in
+            let t = now.timeIntervalSince1970
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE message SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
+                        attempts = attempts + 1, updated_at = ?
+                    WHERE id IN (
+                        SELECT id FROM message
+                        WHERE (state = 'scheduled' AND due_at <= ?)
+                           OR (state = 'retry_wait' AND next_attempt_at <= ?)
+                           OR (state = 'sending' AND lease_expires_at <= ?)
+                        ORDER BY due_at, id
+                        LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [owner, t + leaseSeconds, t, t, t, t, limit]
+            ).map(Self.message(from:)).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        }
+    }
+
+    public func record(
+        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
+        latency: Duration, at date: Date
+    ) throws(StoreError) {
+        try write("recording a delivery of \(id)") { db in
+            let now = date.timeIntervalSince1970
+            let milliseconds = Int(latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
+            let outcomeName: String
+            let detail: String
+            switch outcome {
+            case .delivered(let text):
+                outcomeName = "delivered"
+                detail = text
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'sent', sent_at = ?, last_error = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ?
+                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        """,
+                    arguments: [now, now, id, owner])
+            case .retry(let text, let retryAt):
+                outcomeName = "transient"
+                detail = text
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'retry_wait', next_attempt_at = ?, last_error = ?, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ?
+                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        """,
+                    arguments: [retryAt.timeIntervalSince1970, text, now, id, owner])
+            case .failed(let text):
+                outcomeName = "permanent"
+                detail = text
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
+                            closed_at = ?, closed_by = 'dispatcher', updated_at = ?
+                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        """,
+                    arguments: [text, now, now, id, owner])
+            }
+            let applied = db.changesCount > 0
+            try db.execute(
+                sql: """
+                    INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, startedAt.timeIntervalSince1970, transport, outcomeName, detail, milliseconds])
+            if !applied {
+                // The lease was lost (expired and taken over); the attempt is on record, the state
+                // belongs to whoever holds the message now.
+                try Self.log(
+                    db, at: now, actor: "dispatcher", action: "late-result", id: id, from: nil, to: nil,
+                    note: "lease lost before the outcome (\(outcomeName)) was recorded")
+            }
+        }
+    }
+
+    @discardableResult
+    public func releaseLeases(owner: String?, at date: Date) throws(StoreError) -> Int {
+        try write("releasing leases") { db in
+            let now = date.timeIntervalSince1970
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM message WHERE state = 'sending' AND (? IS NULL OR lease_owner = ?)",
+                arguments: [owner, owner])
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'retry_wait', next_attempt_at = ?, lease_owner = NULL,
+                            lease_expires_at = NULL, last_error = 'interrupted: the daemon stopped during the send',
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [now, now, id])
+                try Self.log(
+                    db, at: now, actor: "dispatcher", action: "release-lease", id: id, from: .sending, to: .retryWait,
+                    note: "an interrupted send is retried with the same id")
+            }
+            return ids.count
+        }
+    }
+
+    // MARK: - Reading
+
+    public func messages(matching filter: MessageFilter) throws(StoreError) -> [StoredMessage] {
+        try read("listing messages") { db in
+            var clauses: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if !filter.states.isEmpty {
+                clauses.append("state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
+                arguments += filter.states.map(\.rawValue).sorted()
+            }
+            if let kind = filter.kind {
+                clauses.append("contact_kind = ?")
+                arguments.append(kind.rawValue)
+            }
+            if let contactID = filter.contactID {
+                clauses.append("contact_id = ?")
+                arguments.append(contactID)
+            }
+            if let channel = filter.channel {
+                clauses.append("channel = ?")
+                arguments.append(channel.rawValue)
+            }
+            var sql = "SELECT * FROM message"
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY due_at, id"
+            if let limit = filter.limit { sql += " LIMIT \(limit)" }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.message(from:))
+        }
+    }
+
+    public func message(id: String) throws(StoreError) -> StoredMessage? {
+        try read("reading message \(id)") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM message WHERE id = ?", arguments: [id]).map(Self.message(from:))
+        }
+    }
+
+    public func ids(startingWith prefix: String, limit: Int) throws(StoreError) -> [String] {
+        try read("looking up ids") { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM message WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                arguments: [prefix, prefix + "\u{10FFFF}", limit])
+        }
+    }
+
+    public func attempts(messageID: String) throws(StoreError) -> [DeliveryAttempt] {
+        try read("reading attempts of \(messageID)") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM attempt WHERE message_id = ? ORDER BY id", arguments: [messageID]
+            ).map { row in
+                DeliveryAttempt(
+                    messageID: row["message_id"], startedAt: Self.date(row["started_at"]), transport: row["transport"],
+                    outcome: row["outcome"], detail: row["detail"], latencyMilliseconds: row["latency_ms"])
+            }
+        }
+    }
+
+    public func events(messageID: String) throws(StoreError) -> [AuditEvent] {
+        try read("reading the audit trail of \(messageID)") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE message_id = ? ORDER BY id", arguments: [messageID])
+                .map { row in
+                    AuditEvent(
+                        at: Self.date(row["at"]), actor: row["actor"], action: row["action"], messageID: row["message_id"],
+                        fromState: (row["from_state"] as String?).flatMap(MessageState.init(rawValue:)),
+                        toState: (row["to_state"] as String?).flatMap(MessageState.init(rawValue:)), note: row["note"])
+                }
+        }
+    }
+
+    public func countsByState() throws(StoreError) -> [MessageState: Int] {
+        try read("counting messages") { db in
+            var counts: [MessageState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM message GROUP BY state") {
+                if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: - Operator actions
+
+    public func perform(_ action: OperatorAction, on ids: [String], actor: String, note: String?, at date: Date)
+        throws(StoreError) -> [ActionResult]
+    {
+        try write("\(action.rawValue) by \(actor)") { db in
+            let now = date.timeIntervalSince1970
+            var results: [ActionResult] = []
+            for id in ids {
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?", arguments: [id])
+                else {
+                    results.append(ActionResult(id: id, from: nil, to: nil, refusal: "no message with id \(id)"))
+                    continue
+                }
+                let state = MessageState(rawValue: row["state"]) ?? .failed
+                guard action.allowedStates.contains(state) else {
+                    let allowed = action.allowedStates.map(\.rawValue).sorted().joined(separator: ", ")
+                    results.append(
+                        ActionResult(
+                            id: id, from: state, to: nil,
+                            refusal: "it is \(state.rawValue); \(action.rawValue) applies to \(allowed)"))
+                    continue
+                }
+                let target: MessageState
+                switch action {
+                case .approve:
+                    target = .scheduled
+                    try db.execute(
+                        sql: "UPDATE message SET state = 'scheduled', approved_at = ?, approved_by = ?, updated_at = ? WHERE id = ?",
+                        arguments: [now, actor, now, id])
+                case .hold:
+                    target = .held
+                    try db.execute(
+                        sql: "UPDATE message SET state = 'held', updated_at = ? WHERE id = ?", arguments: [now, id])
+                case .release:
+                    let approved = !(row["requires_approval"] as Bool) || (row["approved_at"] as Double?) != nil
+                    target = approved ? .scheduled : .pendingApproval
+                    try db.execute(
+                        sql: "UPDATE message SET state = ?, updated_at = ? WHERE id = ?",
+                        arguments: [target.rawValue, now, id])
+                case .cancel:
+                    target = .cancelled
+                    try db.execute(
+                        sql: """
+                            UPDATE message SET state = 'cancelled', closed_at = ?, closed_by = ?, updated_at = ?,
+                                reason = ?
+                            WHERE id = ?
+                            """,
+                        arguments: [now, actor, now, "cancelled by \(actor)" + (note.map { ": \($0)" } ?? ""), id])
+                }
+                try Self.log(db, at: now, actor: actor, action: action.rawValue, id: id, from: state, to: target, note: note)
+                results.append(ActionResult(id: id, from: state, to: target, refusal: nil))
+            }
+            return results
+        }
+    }
+
+    // MARK: - Helpers
+
+    static let openStates = "('pending_approval', 'scheduled', 'held', 'retry_wait')"
+
+    static func log(
+        _ db: Database, at: Double, actor: String, action: String, id: String?, from: MessageState?, to: MessageState?,
+        note: String?
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO event (at, actor, action, message_id, from_state, to_state, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [at, actor, action, id, from?.rawValue, to?.rawValue, note])
+    }
+
+    static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+    static func optionalDate(_ seconds: Double?) -> Date? { seconds.map(Date.init(timeIntervalSince1970:)) }
+
+    static func message(from row: Row) -> StoredMessage {
+        let rule = RuleID(parsing: row["rule"]) ?? .checkin
+        return StoredMessage(
+            id: row["id"],
+            key: MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"]),
+            contactKind: ContactKind(rawValue: row["contact_kind"]) ?? .client,
+            channel: Channel(rawValue: row["channel"]) ?? .email,
+            template: row["template"],
+            state: MessageState(rawValue: row["state"]) ?? .failed,
+            dueAt: date(row["due_at"]),
+            nextAttemptAt: optionalDate(row["next_attempt_at"]),
+            content: MessageContent(
+                sender: row["sender"], recipientName: row["recipient_name"], recipientAddress: row["recipient_address"],
+                replyTo: row["reply_to"], subject: row["subject"], text: row["body_text"], html: row["body_html"],
+                contactJSON: row["contact_json"], sourceHash: row["source_hash"]),
+            reason: row["reason"],
+            requiresApproval: row["requires_approval"],
+            approvedAt: optionalDate(row["approved_at"]),
+            approvedBy: row["approved_by"],
+            attempts: row["attempts"],
+            lastError: row["last_error"],
+            leaseOwner: row["lease_owner"],
+            leaseExpiresAt: optionalDate(row["lease_expires_at"]),
+            createdAt: date(row["created_at"]),
+            updatedAt: date(row["updated_at"]),
+            sentAt: optionalDate(row["sent_at"]),
+            closedAt: optionalDate(row["closed_at"]),
+            closedBy: row["closed_by"])
+    }
+
+    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError(.query, operation, "\(error)")
+        }
+    }
+
+    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw StoreError(.query, operation, "\(error)")
+        }
+    }
+}

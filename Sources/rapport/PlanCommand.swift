@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RapportCore
+import RapportDaemon
+import RapportStore
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plan now: show what is added, re-timed and cancelled, and store it unless --dry-run.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Show the plan without storing anything.")
+    var dryRun = false
+
+    @Option(help: "Plan as of this time (ISO 8601) instead of now.")
+    var now: String?
+
+    @Flag(help: "Print the plan as JSON.")
+    var json = false
+
+    struct Line: Encodable {
+        var action: String
+        var id: String
+        var contactId: String
+        var rule: String
+        var dueAt: Date?
+        var state: String?
+        var reason: String
+
+        enum CodingKeys: String, CodingKey {
+            case action, id, rule, state, reason
+            case contactId = "contact_id"
+            case dueAt = "due_at"
+        }
+    }
+
+    func run() throws {
+        let workspace = try Workspace.open(global)
+        let engine = try makeEngine(workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning))
+        let instant = try now.map(parseInstant) ?? Date()
+        do {
+            try engine.reloadDataIfChanged()
+        } catch {
+            for problem in error.errors { printError("error: \(problem)") }
+            throw ExitCode.failure
+        }
+        let report = try engine.plan(now: instant, dryRun: dryRun)
+        let diff = report.diff
+        var lines: [Line] = diff.additions.map {
+            Line(
+                action: "add", id: $0.id, contactId: $0.key.contactID, rule: $0.rule.description, dueAt: $0.dueAt,
+                state: $0.state.rawValue, reason: $0.reason)
+        }
+        lines += diff.retimings.map {
+            Line(action: "retime", id: $0.id, contactId: "", rule: "", dueAt: $0.dueAt, state: nil, reason: $0.reason)
+        }
+        lines += diff.cancellations.map {
+            Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+        }
+        if json {
+            print(jsonText(lines))
+        } else {
+            for line in lines {
+                let due = line.dueAt.map(shortUTC) ?? ""
+                print(
+                    "\(fit(line.action, 6)) \(line.id) \(fit(due, 16)) \(fit(line.contactId, 10)) "
+                        + "\(fit(line.rule, 16)) \(line.reason)")
+            }
+            let verb = dryRun ? "would" : "did"
+            print(
+                "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
+                    + "cancel \(diff.cancellations.count)" + (dryRun ? " (dry run: nothing stored)" : ""))
+        }
+        if !report.renderErrors.isEmpty {
+            for error in report.renderErrors { printError("error: \(error)") }
+            throw ExitCode.failure
+        }
+    }
+}

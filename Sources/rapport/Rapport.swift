@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The one executable: `rapport run` for systemd, and the operator's commands.
+@main
+struct Rapport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rapport",
+        abstract: "Plans and sends check-ins, progress reports and promotions; lets operators review them.",
+        discussion: """
+            Configuration is read from --config, else $RAPPORT_CONFIG, else ./rapport.toml, else \
+            /etc/rapport/rapport.toml.
+
+            Exit codes: 0 ok, 1 error, 2 usage, 3 nothing matched.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Run.self, Check.self, Plan.self, Queue.self, Show.self, Approve.self, Hold.self, Release.self,
+            Cancel.self,
+        ]
+    )
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String?
+}

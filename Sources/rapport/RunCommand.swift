@@ -1,0 +1,98 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import RapportCore
+import RapportDaemon
+import Logging
+import RapportStore
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: reload data, plan and dispatch on every tick.",
+        discussion: "SIGTERM stops after the message in flight; SIGHUP reloads configuration and templates.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Do one tick and exit.")
+    var once = false
+
+    @Option(help: "Use this time (ISO 8601) instead of the clock: fixed with --once, else advancing from it.")
+    var now: String?
+
+    func run() throws {
+        let logger = makeLogger()
+        let workspace = try Workspace.open(global)
+        let configuration = workspace.configuration
+        let lock: StoreLock
+        do {
+            lock = try StoreLock(storePath: configuration.storePath)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        let clock = try makeClock()
+        let engine = try makeEngine(configuration, store: workspace.store, logger: logger)
+        // Holding the lock means no other daemon runs: any lease left is from one that died
+        // mid-send. Those messages go again, with the same id.
+        let released = try workspace.store.releaseLeases(owner: nil, at: clock())
+        if released > 0 {
+            logger.warning("retrying messages interrupted by an earlier stop", metadata: ["count": "\(released)"])
+        }
+        if once {
+            try runOnce(engine, now: clock())
+            withExtendedLifetime(lock) {}
+            return
+        }
+        let daemon = Daemon(
+            engine: engine, configPath: configuration.file, environment: ProcessInfo.processInfo.environment,
+            logger: logger, clock: clock)
+        daemon.start()
+        withExtendedLifetime(lock) {
+            dispatchMain()
+        }
+    }
+
+    private func makeClock() throws -> @Sendable () -> Date {
+        guard let now else { return { Date() } }
+        let start = try parseInstant(now)
+        if once { return { start } }
+        let origin = Date()
+        return { start.addingTimeInterval(Date().timeIntervalSince(origin)) }
+    }
+
+    private func runOnce(_ engine: Engine, now: Date) throws {
+        do {
+            try engine.reloadDataIfChanged()
+        } catch {
+            for problem in error.errors { printError("error: \(problem)") }
+            throw ExitCode.failure
+        }
+        let report = try engine.plan(now: now)
+        let dispatched = try engine.dispatch(now: { now })
+        print(
+            "planned \(report.applied.inserted) new, \(report.applied.retimed) re-timed, "
+                + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed; "
+                + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)")
+        if !report.renderErrors.isEmpty { throw ExitCode.failure }
+    }
+}
+
+/// Builds the engine, printing template and transport errors one per line.
+func makeEngine(_ configuration: Configuration, store: any OutboxStore, logger: Logger) throws -> Engine {
+    let renderer: Renderer
+    do {
+        renderer = try Renderer(configuration: configuration)
+    } catch {
+        for problem in error.errors { printError("error: \(problem)") }
+        throw ExitCode.failure
+    }
+    let transports: Transports
+    do {
+        transports = try Transports(configuration: configuration)
+    } catch {
+        printError("error: \(configuration.file): transports: \(error)")
+        throw ExitCode.failure
+    }
+    return Engine(
+        configuration: configuration, store: store, renderer: renderer, transports: transports, logger: logger)
+}

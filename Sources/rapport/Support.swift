@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RapportCore
+import RapportDaemon
+import RapportStore
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// An error already shown to the operator; the command exits with `code`.
+struct Reported: Error {
+    var code: Int32 = 1
+}
+
+extension ExitCode {
+    /// Nothing matched the ids or filter given.
+    static let nothingMatched = ExitCode(3)
+}
+
+/// The configuration and store a command works on.
+struct Workspace {
+    var configuration: Configuration
+    var store: SQLiteOutbox
+
+    /// Loads the configuration and opens the store, printing every error on one line each.
+    static func open(_ options: GlobalOptions) throws -> Workspace {
+        let configuration = try loadConfiguration(options)
+        do {
+            return Workspace(configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
+        let environment = ProcessInfo.processInfo.environment
+        let path = Configuration.locate(explicit: options.config, environment: environment)
+        do {
+            return try Configuration.load(path: path, environment: environment)
+        } catch {
+            for problem in error.errors { printError("error: \(problem)") }
+            throw ExitCode.failure
+        }
+    }
+
+    /// Resolves ids the operator typed: a full id, or a unique prefix of one.
+    func resolve(_ typed: [String]) throws -> [String] {
+        var ids: [String] = []
+        for text in typed {
+            let matches = try store.ids(startingWith: text.lowercased(), limit: 2)
+            if matches.count == 1 {
+                ids.append(matches[0])
+            } else if matches.isEmpty {
+                printError("error: no message with id '\(text)'")
+                throw ExitCode.nothingMatched
+            } else {
+                printError("error: '\(text)' matches several messages; type more of the id")
+                throw ExitCode.failure
+            }
+        }
+        return ids
+    }
+}
+
+/// The logger for commands: one line per event on standard error.
+func makeLogger(level: Logger.Level = .info) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: "rapport")
+}
+
+/// Parses `--now`: an ISO 8601 date-time.
+func parseInstant(_ text: String) throws -> Date {
+    if let date = try? Date(text, strategy: .iso8601) { return date }
+    throw ValidationError("'\(text)' is not an ISO 8601 date-time such as 2026-12-01T09:00:00Z")
+}
+
+/// The name recorded for operator actions: `--as`, else the Unix user.
+func operatorName(_ explicit: String?) -> String {
+    if let explicit, !explicit.isEmpty { return explicit }
+    if let name = getpwuid(getuid())?.pointee.pw_name { return String(cString: name) }
+    return ProcessInfo.processInfo.environment["USER"] ?? "operator"
+}
+
+/// Formats a date for a table: UTC, to the minute.
+func shortUTC(_ date: Date) -> String {
+    let text = date.formatted(.iso8601)
+    return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
+}
+
+/// Fits text into `width` columns, marking a cut with an ellipsis.
+func fit(_ text: String, _ width: Int) -> String {
+    if text.count <= width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
+    return String(text.prefix(width - 1)) + "…"
+}
+
+/// Encodes a value as pretty JSON with sorted keys and ISO 8601 dates.
+func jsonText(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+}
