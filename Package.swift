@@ -71,7 +71,11 @@ let package = Package(
         ),
 
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "RapportStoreTests", dependencies: ["RapportCore", "RapportStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportStoreTests",
+            dependencies: ["RapportCore", "RapportStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RapportDeliveryTests", dependencies: ["RapportDelivery"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportDaemonTests",

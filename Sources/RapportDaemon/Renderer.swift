@@ -65,18 +65,39 @@ public struct Renderer: Sendable {
         ] {
             hasher.update(data: Array(part.utf8) + [0])
         }
-        return MessageContent(
+        let content = MessageContent(
             sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
             recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
             contactJSON: contactJSON, sourceHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        // Refuse now, at planning time, what a transport would refuse at send time: a line break
+        // in a header, an address that is not one.
+        if planned.channel == .email {
+            do {
+                let envelope = Envelope(
+                    messageID: planned.id, from: sender,
+                    to: Mailbox(name: content.recipientName, address: content.recipientAddress ?? ""),
+                    replyTo: try content.replyTo.map { try Mailbox(parsing: $0) }, subject: subject, text: text,
+                    html: html)
+                try MIMEMessage.validate(envelope)
+            } catch let error as DeliveryError {
+                throw fail(error.detail)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+        return content
     }
 }
 
 extension Mailbox {
-    /// `Name <address>`, or the bare address; for storage and display, not for headers (the
-    /// MIME writer encodes names properly).
+    /// `Name <address>` (the name quoted when it holds specials such as `<` or `,`), or the bare
+    /// address: the stored form, read back with `Mailbox(parsing:)`. Headers are written by the
+    /// MIME writer, which encodes names itself.
     public var formatted: String {
         guard let name, !name.isEmpty else { return address }
-        return "\(name) <\(address)>"
+        let specials = Set("()<>[]:;@\\,.\"")
+        guard name.contains(where: specials.contains) else { return "\(name) <\(address)>" }
+        let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\" <\(address)>"
     }
 }

@@ -8,7 +8,8 @@ import RapportCore
 /// a crash of the process. Readers (the CLI) never block the daemon, and writers wait for each
 /// other up to the busy timeout instead of failing with "database is locked".
 public final class SQLiteOutbox: OutboxStore {
-    let pool: DatabasePool
+    /// The connection pool; exposed to tests in this package.
+    package let pool: DatabasePool
     public let path: String
 
     /// Opens (creating if needed, mode 0600) and migrates the store at `path`.

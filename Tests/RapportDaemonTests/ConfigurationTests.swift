@@ -1,0 +1,100 @@
+import Foundation
+import RapportCore
+import RapportDaemon
+import RapportDelivery
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func readsEverySectionAndResolvesPathsAgainstTheFile() throws {
+        let sandbox = Sandbox()
+        sandbox.write("secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+        let configuration = try sandbox.load(
+            sandbox.config(
+                """
+                [daemon]
+                tick_seconds = 5
+                max_attempts = 3
+                [planning]
+                horizon_days = 14
+                [rules.checkin]
+                every_days = { Gold = 5, silver = 10 }
+                send_at = "11:30"
+                days = ["mon", "wed"]
+                [rules.progress]
+                weekday = "friday"
+                [[campaigns]]
+                name = "sale"
+                starts = 2026-12-01
+                ends = "2026-12-10"
+                tags = ["news"]
+                """
+            ).replacingOccurrences(
+                of: "[webhook]\ntransport = \"maildir\"\nmaildir = \"state/hooks\"",
+                with: "[webhook]\ntransport = \"http\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret_file = \"secret\""))
+        #expect(configuration.dataPath == sandbox.path("contacts.json"))
+        #expect(configuration.storePath == sandbox.path("state/outbox.sqlite"))
+        #expect(configuration.sender == Mailbox(name: "Firm", address: "firm@example.com"))
+        #expect(configuration.tickInterval == .seconds(5))
+        #expect(configuration.retry.maxAttempts == 3)
+        #expect(configuration.policy.horizonDays == 14)
+        #expect(configuration.policy.checkin.everyDays(tier: "gold") == 5)
+        #expect(configuration.policy.checkin.everyDays(tier: "bronze") == 30)
+        #expect(configuration.policy.checkin.sendAt == LocalTime(hour: 11, minute: 30))
+        #expect(configuration.policy.checkin.window.days == [.monday, .wednesday])
+        #expect(configuration.policy.progress.weekday == .friday)
+        #expect(configuration.policy.campaigns.first?.ends == LocalDate(year: 2026, month: 12, day: 10))
+        guard case .http(let webhook) = configuration.webhook else {
+            Issue.record("webhook transport should be http")
+            return
+        }
+        #expect(webhook.secrets.count == 1)
+    }
+
+    @Test func unknownKeysAndBadValuesAreErrorsNamingTheKey() {
+        let sandbox = Sandbox()
+        let found = sandbox.errors(
+            sandbox.config(
+                """
+                [daemon]
+                tick_secs = 5
+                batch_size = 0
+                [rules.checkin]
+                send_at = "25:00"
+                channel = "fax"
+                [[campaigns]]
+                name = "x"
+                starts = 2026-12-10
+                ends = 2026-12-01
+                """))
+        #expect(found.contains { $0.hasSuffix("rapport.toml: daemon.tick_secs: unknown key") })
+        #expect(found.contains { $0.contains("daemon.batch_size: 0 is out of range") })
+        #expect(found.contains { $0.contains("rules.checkin.send_at: '25:00' is not a time of day") })
+        #expect(found.contains { $0.contains("rules.checkin.channel: 'fax' is not one of \"email\", \"webhook\"") })
+        #expect(found.contains { $0.contains("campaigns[0].ends: 2026-12-01 is before starts (2026-12-10)") })
+    }
+
+    @Test func secretsComeFromFilesOrTheEnvironmentNeverInline() {
+        let sandbox = Sandbox()
+        let smtp = { (secret: String) in
+            sandbox.config().replacingOccurrences(
+                of: "[email]\ntransport = \"maildir\"\nmaildir = \"state/mail\"",
+                with: "[email]\ntransport = \"smtp\"\nurl = \"smtp://127.0.0.1:2525\"\nusername = \"u\"\n\(secret)")
+        }
+        #expect(sandbox.errors(smtp("password = \"hunter2\"")).contains { $0.contains("email.password: inline secrets are not accepted") })
+        #expect(sandbox.errors(smtp("password_file = \"missing\"")).contains { $0.contains("email.password_file: cannot read secret file") })
+        #expect(sandbox.errors(smtp("password_env = \"RAPPORT_PW\"")).contains { $0.contains("email.password_env: environment variable RAPPORT_PW is not set") })
+        #expect(sandbox.errors(smtp("password_env = \"RAPPORT_PW\""), environment: ["RAPPORT_PW": "x"]).isEmpty)
+    }
+
+    @Test func syntaxErrorsNameTheLine() {
+        let sandbox = Sandbox()
+        let found = sandbox.errors("[data]\npath = \"x.json\"\n[store\n")
+        #expect(found.count == 1)
+        #expect(found.first?.contains("rapport.toml:3") == true)
+    }
+
+    @Test func theConfigurationIsFoundInTheDocumentedOrder() {
+        #expect(Configuration.locate(explicit: "a.toml", environment: ["RAPPORT_CONFIG": "b.toml"]) == "a.toml")
+        #expect(Configuration.locate(explicit: nil, environment: ["RAPPORT_CONFIG": "b.toml"]) == "b.toml")
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import RapportCore
+import RapportDaemon
+import RapportDelivery
+import RapportStore
+import Synchronization
+import Testing
+
+/// A transport that answers from a script: logic tests of the dispatcher only. The real
+/// transports are tested against real servers in RapportDeliveryTests and RapportCLITests.
+final class ScriptedTransport: Transport {
+    let name = "scripted"
+    private let answers: Mutex<[Result<String, DeliveryError>]>
+    let delivered = Mutex<[String]>([])
+
+    init(_ answers: [Result<String, DeliveryError>]) { self.answers = Mutex(answers) }
+
+    func deliver(_ envelope: Envelope, at date: Date) throws(DeliveryError) -> DeliveryReceipt {
+        let answer = answers.withLock { $0.isEmpty ? .success("250 OK") : $0.removeFirst() }
+        switch answer {
+        case .success(let detail):
+            delivered.withLock { $0.append(envelope.messageID) }
+            return DeliveryReceipt(detail: detail, latency: .milliseconds(1))
+        case .failure(let error):
+            throw error
+        }
+    }
+}
+
+@Suite struct EngineTests {
+    let now = try! Date("2026-12-07T10:00:00Z", strategy: .iso8601)
+
+    func engine(_ sandbox: Sandbox, transport: ScriptedTransport, extra: String = "") throws -> Engine {
+        sandbox.write("contacts.json", sampleContacts)
+        // Progress reports at 10:00, so that at `now` (Monday 10:00 London) both Ada's overdue
+        // check-in and her weekly report are due.
+        let configuration = try sandbox.load(sandbox.config("[rules.progress]\nsend_at = \"10:00\"\n" + extra))
+        return Engine(
+            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            renderer: try Renderer(configuration: configuration),
+            transports: Transports(email: transport, webhook: transport), logger: Logger(label: "test"),
+            jitter: { 1.0 })
+    }
+
+    @Test func dueMessagesAreSentOnceAndRecorded() throws {
+        let sandbox = Sandbox()
+        let transport = ScriptedTransport([])
+        let engine = try engine(sandbox, transport: transport)
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let first = try engine.dispatch(now: { now })
+        #expect(first.sent == 2)  // Ada's overdue check-in and Monday's progress report
+        let again = try engine.dispatch(now: { now })
+        #expect(again.attempted == 0)
+        #expect(Set(transport.delivered.withLock { $0 }).count == 2)
+        let sent = try engine.store.messages(matching: MessageFilter(states: [.sent]))
+        #expect(sent.count == 2)
+        #expect(try engine.store.attempts(messageID: sent[0].id).first?.detail == "250 OK")
+    }
+
+    @Test func transientFailuresBackOffAndPermanentOnesFail() throws {
+        let sandbox = Sandbox()
+        let transport = ScriptedTransport([
+            .failure(DeliveryError(kind: .transient, detail: "451 try later")),
+            .failure(DeliveryError(kind: .permanent, detail: "550 no such user")),
+        ])
+        let engine = try engine(sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 60\nmax_attempts = 2")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let report = try engine.dispatch(now: { now })
+        #expect(report.retrying == 1)
+        #expect(report.failed == 1)
+        let waiting = try #require(try engine.store.messages(matching: MessageFilter(states: [.retryWait])).first)
+        #expect(waiting.nextAttemptAt == now.addingTimeInterval(60))
+        #expect(waiting.lastError == "451 try later")
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.failed])).first?.lastError == "550 no such user")
+        // Not before its time; then the retry succeeds.
+        #expect(try engine.dispatch(now: { now.addingTimeInterval(30) }).attempted == 0)
+        #expect(try engine.dispatch(now: { now.addingTimeInterval(61) }).sent == 1)
+    }
+
+    @Test func attemptsRunOutIntoFailed() throws {
+        let sandbox = Sandbox()
+        let busy = DeliveryError(kind: .transient, detail: "421 busy")
+        let transport = ScriptedTransport(Array(repeating: .failure(busy), count: 10))
+        let engine = try engine(sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 1\nmax_attempts = 2\nbatch_size = 1")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        _ = try engine.dispatch(now: { now })
+        _ = try engine.dispatch(now: { now.addingTimeInterval(3600) })
+        let failed = try engine.store.messages(matching: MessageFilter(states: [.failed]))
+        #expect(failed.count == 2)
+        #expect(failed.allSatisfy { $0.lastError == "gave up after 2 attempts: 421 busy" })
+    }
+
+    @Test func stoppingReleasesWhatWasClaimedButNotSent() throws {
+        let sandbox = Sandbox()
+        let transport = ScriptedTransport([])
+        let engine = try engine(sandbox, transport: transport)
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let calls = Mutex(0)
+        let report = try engine.dispatch(now: { now }, shouldStop: { calls.withLock { $0 += 1; return $0 > 2 } })
+        #expect(report.sent == 1)
+        #expect(report.interrupted)
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.sending])).isEmpty)
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.retryWait])).count == 1)
+    }
+
+    @Test func aBrokenDataFileKeepsTheLastGoodSnapshotAndTheOutbox() throws {
+        let sandbox = Sandbox()
+        let engine = try engine(sandbox, transport: ScriptedTransport([]))
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let before = try engine.store.messages(matching: MessageFilter()).map(\.id)
+        sandbox.write("contacts.json", "[{\"id\": \"c1\", \"kind\": \"robot\", \"timezone\": \"UTC\"}]")
+        #expect(throws: DataErrors.self) { try engine.reloadDataIfChanged() }
+        #expect(engine.snapshot?.contacts.count == 2)
+        let report = try engine.plan(now: now)
+        #expect(report.diff.cancellations.isEmpty)
+        #expect(try engine.store.messages(matching: MessageFilter()).map(\.id) == before)
+        // The same broken file is not re-read (and re-reported) on every tick.
+        #expect(try engine.reloadDataIfChanged() == false)
+    }
+
+    @Test func changedDataRerendersOpenMessages() throws {
+        let sandbox = Sandbox()
+        let engine = try engine(sandbox, transport: ScriptedTransport([]))
+        try engine.reloadDataIfChanged()
+        let early = try Date("2026-11-23T12:00:00Z", strategy: .iso8601)
+        _ = try engine.plan(now: early)
+        sandbox.write("contacts.json", sampleContacts.replacingOccurrences(of: "\"progress\": 40", with: "\"progress\": 55"))
+        #expect(try engine.reloadDataIfChanged())
+        let report = try engine.plan(now: early)
+        #expect(report.applied.refreshed >= 2)  // the check-in lists projects; every report shows progress
+        let reports = try engine.store.messages(matching: MessageFilter(contactID: "c1")).filter { $0.rule.kind == .progress }
+        #expect(!reports.isEmpty)
+        #expect(reports.allSatisfy { $0.content.subject == "Pension review: 55% complete" })
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import RapportCore
+import RapportDaemon
+import RapportStore
+import Testing
+
+@Suite struct RenderingTests {
+    func engine(_ sandbox: Sandbox, _ extra: String = "") throws -> Engine {
+        sandbox.write("contacts.json", sampleContacts)
+        let configuration = try sandbox.load(sandbox.config(extra))
+        let store = try SQLiteOutbox(path: configuration.storePath)
+        return Engine(
+            configuration: configuration, store: store, renderer: try Renderer(configuration: configuration),
+            transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
+    }
+
+    @Test func theBundledTemplatesValidateAndRenderPlainTextUnescaped() throws {
+        let sandbox = Sandbox()
+        let engine = try engine(sandbox)
+        try engine.reloadDataIfChanged()
+        let report = try engine.plan(now: try Date("2026-11-23T12:00:00Z", strategy: .iso8601))
+        #expect(report.renderErrors.isEmpty)
+        let checkin = try #require(
+            try engine.store.messages(matching: MessageFilter(contactID: "c1")).first { $0.rule == .checkin })
+        #expect(checkin.content.subject == "Checking in, Ada")
+        // Plain text keeps "<" and "&"; HTML escapes them.
+        #expect(checkin.content.text.contains("Mary <Somerville> & Co"))
+        #expect(checkin.content.html?.contains("Mary &lt;Somerville&gt; &amp; Co") == true)
+        #expect(checkin.content.text.contains("Pension review: 40% complete"))
+        #expect(checkin.content.replyTo == "\"Mary <Somerville> & Co\" <mary@firm.example>")
+        #expect(checkin.content.recipientAddress == "ada@example.com")
+    }
+
+    @Test func templateMistakesAreFoundAtStartWithFileAndLine() throws {
+        let sandbox = Sandbox()
+        sandbox.write("t/client-checkin.subject.mustache", "Hi {{contact.first_name}}")
+        sandbox.write("t/client-checkin.text.mustache", "Dear {{contact.nmae}},\n{{#projects}}{{name}} {{bogus}}{{/projects}}\n{{> partials/nope}}")
+        sandbox.write("t/progress-report.subject.mustache", "{{project.name}}")
+        sandbox.write("t/progress-report.text.mustache", "{{project.progress}} {{manager.name}}")
+        let configuration = try sandbox.load(sandbox.config(templates: "t", "[[campaigns]]\nname = \"s\"\nstarts = 2026-12-01\nends = 2026-12-02\ntemplate = \"promo\""))
+        #expect {
+            _ = try Renderer(configuration: configuration)
+        } throws: { error in
+            let lines = (error as? TemplateErrors)?.errors.map(\.description) ?? []
+            let file = sandbox.path("t/client-checkin.text.mustache")
+            return lines.contains("\(file):1: unknown variable 'contact.nmae'")
+                && lines.contains("\(file):2: unknown variable 'bogus'")
+                && lines.contains("\(file):3: unknown partial 'partials/nope'")
+                && lines.contains { $0.contains("promo.subject.mustache: template 'promo' needs this file") }
+                && lines.count == 5
+        }
+    }
+
+    @Test func aMissingTemplatesFolderIsAnError() throws {
+        let sandbox = Sandbox()
+        let configuration = try sandbox.load(sandbox.config(templates: "nowhere"))
+        #expect(throws: TemplateErrors.self) { try Renderer(configuration: configuration) }
+    }
+
+    @Test func webhookBodiesAreCodableJSONWithTheContact() throws {
+        let sandbox = Sandbox()
+        let engine = try engine(sandbox, "[rules.checkin]\nchannel = \"webhook\"")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: try Date("2026-11-23T12:00:00Z", strategy: .iso8601))
+        let message = try #require(try engine.store.messages(matching: MessageFilter(channel: .webhook)).first)
+        let sentAt = try Date("2026-11-24T10:00:00Z", strategy: .iso8601)
+        let body = WebhookMessage(message, sentAt: sentAt).encoded()
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(json["type"] as? String == "message.checkin")
+        let data = try #require(json["data"] as? [String: Any])
+        #expect(data["id"] as? String == message.id)
+        #expect(data["sent_at"] as? String == "2026-11-24T10:00:00Z")
+        #expect((data["contact"] as? [String: Any])?["timezone"] as? String == "Europe/London")
+        #expect((data["subject"] as? String) == message.content.subject)
+    }
+}
