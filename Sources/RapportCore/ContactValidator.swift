@@ -78,7 +78,8 @@ struct ContactValidator {
         case .number(let number):
             return number == number.rounded() ? String(Int(number)) : String(number)
         case let other?:
-            errors.append(DataError(file: file, line: line, field: field, problem: "expected text, found \(other.typeName)"))
+            errors.append(
+                DataError(file: file, line: line, field: field, problem: "expected text, found \(other.typeName)"))
             return nil
         }
     }
@@ -92,12 +93,15 @@ struct ContactValidator {
             case "true", "yes", "y", "1": return true
             case "false", "no", "n", "0", "": return false
             default:
-                errors.append(DataError(file: file, line: line, field: field, problem: "'\(string)' is not true or false"))
+                errors.append(
+                    DataError(file: file, line: line, field: field, problem: "'\(string)' is not true or false"))
                 return nil
             }
         case .number(let number) where number == 0 || number == 1: return number == 1
         case let other?:
-            errors.append(DataError(file: file, line: line, field: field, problem: "expected true or false, found \(other.typeName)"))
+            errors.append(
+                DataError(
+                    file: file, line: line, field: field, problem: "expected true or false, found \(other.typeName)"))
             return nil
         }
     }
@@ -119,7 +123,8 @@ struct ContactValidator {
             }
             return result
         case let other?:
-            errors.append(DataError(file: file, line: line, field: field, problem: "expected a list, found \(other.typeName)"))
+            errors.append(
+                DataError(file: file, line: line, field: field, problem: "expected a list, found \(other.typeName)"))
             return []
         }
     }
@@ -144,14 +149,20 @@ struct ContactValidator {
             email = text(fields["account_manager_email"], field: "account_manager_email", line: line)
         case let other?:
             errors.append(
-                DataError(file: file, line: line, field: "account_manager", problem: "expected an object, found \(other.typeName)"))
+                DataError(
+                    file: file, line: line, field: "account_manager",
+                    problem: "expected an object, found \(other.typeName)"))
         }
         if let email, !email.isEmpty, !Self.isPlausibleAddress(email) {
             errors.append(
-                DataError(file: file, line: line, field: "account_manager.email", problem: "'\(email)' is not an email address"))
+                DataError(
+                    file: file, line: line, field: "account_manager.email",
+                    problem: "'\(email)' is not an email address"))
         }
         if name?.contains(where: \.isNewline) == true {
-            errors.append(DataError(file: file, line: line, field: "account_manager.name", problem: "must not contain line breaks"))
+            errors.append(
+                DataError(
+                    file: file, line: line, field: "account_manager.name", problem: "must not contain line breaks"))
         }
         guard let name, !name.isEmpty else { return nil }
         return AccountManager(name: name, email: email?.isEmpty == true ? nil : email)
@@ -169,7 +180,8 @@ struct ContactValidator {
         }
         guard case .array(let items)? = value else {
             if let value, value != .null {
-                errors.append(DataError(file: file, line: line, field: "projects", problem: "expected a list of projects"))
+                errors.append(
+                    DataError(file: file, line: line, field: "projects", problem: "expected a list of projects"))
             }
             return []
         }
@@ -193,7 +205,9 @@ struct ContactValidator {
                 } else {
                     let allowed = ProjectStatus.allCases.map(\.rawValue).joined(separator: ", ")
                     errors.append(
-                        DataError(file: file, line: line, field: "\(prefix).status", problem: "'\(raw)' is not one of \(allowed)"))
+                        DataError(
+                            file: file, line: line, field: "\(prefix).status",
+                            problem: "'\(raw)' is not one of \(allowed)"))
                 }
             }
             var progress = 0
@@ -206,16 +220,22 @@ struct ContactValidator {
                 break
             }
             if !(0...100).contains(progress) {
-                errors.append(DataError(file: file, line: line, field: "\(prefix).progress", problem: "must be a number from 0 to 100"))
+                errors.append(
+                    DataError(
+                        file: file, line: line, field: "\(prefix).progress", problem: "must be a number from 0 to 100"))
             }
             let milestone = text(fields["next_milestone"], field: "\(prefix).next_milestone", line: line)
             let due = text(fields["due_date"], field: "\(prefix).due_date", line: line)
             if let due, LocalDate(parsing: due) == nil {
-                errors.append(DataError(file: file, line: line, field: "\(prefix).due_date", problem: "'\(due)' is not a date (YYYY-MM-DD)"))
+                errors.append(
+                    DataError(
+                        file: file, line: line, field: "\(prefix).due_date",
+                        problem: "'\(due)' is not a date (YYYY-MM-DD)"))
             }
             if errors.count == before, let id {
                 projects.append(
-                    Project(id: id, name: name, status: status, progress: progress, nextMilestone: milestone, dueDate: due))
+                    Project(
+                        id: id, name: name, status: status, progress: progress, nextMilestone: milestone, dueDate: due))
             }
         }
         return projects

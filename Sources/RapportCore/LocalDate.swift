@@ -2,7 +2,8 @@ import Foundation
 
 /// A day of the week, numbered as ISO 8601 does (Monday is 1).
 public enum Weekday: Int, Sendable, CaseIterable, Comparable, Codable {
-    case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
+    case monday = 1
+    case tuesday, wednesday, thursday, friday, saturday, sunday
 
     /// Parses `monday`, `Mon`, `mo` and the like.
     public init?(name: String) {

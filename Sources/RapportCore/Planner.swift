@@ -172,9 +172,11 @@ struct ContactPlanner {
                 invalidSeries[rule] = "campaign window ended on \(campaign.ends)"
                 continue
             }
-            if existing[key] == nil, let conflict = promotionsPlanned.first(where: {
-                abs($0.timeIntervalSince(due)) < Double(policy.promotionMinIntervalDays) * 86_400
-            }) {
+            if existing[key] == nil,
+                let conflict = promotionsPlanned.first(where: {
+                    abs($0.timeIntervalSince(due)) < Double(policy.promotionMinIntervalDays) * 86_400
+                })
+            {
                 guard due <= horizonEnd else { continue }
                 let message = planned(
                     key: key, due: due, state: .skipped, channel: campaign.channel, template: campaign.template,
@@ -251,7 +253,8 @@ struct ContactPlanner {
             if let reason = inapplicable[rule.kind] ?? invalidSeries[rule] {
                 diff.cancellations.append(Cancellation(id: entry.id, reason: reason))
             } else if rule.kind == .progress, !contact.projects.contains(where: { $0.id == rule.subject }) {
-                diff.cancellations.append(Cancellation(id: entry.id, reason: "project \(rule.subject ?? "") was removed"))
+                diff.cancellations.append(
+                    Cancellation(id: entry.id, reason: "project \(rule.subject ?? "") was removed"))
             } else if rule.kind == .checkin {
                 diff.cancellations.append(
                     Cancellation(id: entry.id, reason: "superseded: a newer touchpoint restarts the cadence"))

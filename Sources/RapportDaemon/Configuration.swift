@@ -125,12 +125,18 @@ struct ConfigurationReader {
             webhook: webhook ?? .maildir(resolve("outbox/webhooks")))
 
         if let daemon = root.table("daemon") {
-            if let seconds = daemon.int("tick_seconds", in: 1...86_400) { configuration.tickInterval = .seconds(seconds) }
+            if let seconds = daemon.int("tick_seconds", in: 1...86_400) {
+                configuration.tickInterval = .seconds(seconds)
+            }
             if let size = daemon.int("batch_size", in: 1...10_000) { configuration.batchSize = size }
             if let lease = daemon.int("lease_seconds", in: 10...86_400) { configuration.leaseSeconds = Double(lease) }
             if let attempts = daemon.int("max_attempts", in: 1...100) { configuration.retry.maxAttempts = attempts }
-            if let base = daemon.int("retry_base_seconds", in: 1...86_400) { configuration.retry.baseDelay = .seconds(base) }
-            if let most = daemon.int("retry_max_seconds", in: 1...604_800) { configuration.retry.maxDelay = .seconds(most) }
+            if let base = daemon.int("retry_base_seconds", in: 1...86_400) {
+                configuration.retry.baseDelay = .seconds(base)
+            }
+            if let most = daemon.int("retry_max_seconds", in: 1...604_800) {
+                configuration.retry.maxDelay = .seconds(most)
+            }
             daemon.finish()
         }
         configuration.policy = readPolicy()

@@ -59,7 +59,8 @@ public final class Daemon: @unchecked Sendable {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         let interval = engine.configuration.tickInterval
         timer.schedule(
-            deadline: .now(), repeating: .milliseconds(Int(interval.components.seconds) * 1000), leeway: .milliseconds(50))
+            deadline: .now(), repeating: .milliseconds(Int(interval.components.seconds) * 1000),
+            leeway: .milliseconds(50))
         timer.setEventHandler { [self] in tick() }
         sources = [term, interrupt, hangup, timer]
         for source in sources { source.resume() }
@@ -76,7 +77,7 @@ public final class Daemon: @unchecked Sendable {
         logger.info("stopping", metadata: ["signal": "\(reason)"])
         // Runs after the tick in progress, which sees the flag between two messages.
         queue.async { [self] in
-            sources.forEach { $0.cancel() }
+            for source in sources { source.cancel() }
             do {
                 try engine.store.releaseLeases(owner: engine.owner, at: clock())
             } catch {
@@ -96,7 +97,9 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             logger.error(
                 "data file rejected, keeping the last good data",
-                metadata: ["errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")"])
+                metadata: [
+                    "errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")",
+                ])
             for problem in error.errors.prefix(20) { logger.error("\(problem)") }
         }
         do {
@@ -117,8 +120,10 @@ public final class Daemon: @unchecked Sendable {
                 logger.info(
                     "dispatched",
                     metadata: [
-                        "sent": "\(dispatched.sent)", "retrying": "\(dispatched.retrying)", "failed": "\(dispatched.failed)",
-                        "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                        "sent": "\(dispatched.sent)", "retrying": "\(dispatched.retrying)",
+                        "failed": "\(dispatched.failed)",
+                        "ms":
+                            "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
                     ])
             }
         } catch {
@@ -139,10 +144,12 @@ public final class Daemon: @unchecked Sendable {
             engine.replace(configuration: configuration, renderer: renderer, transports: transports)
             logger.info("reloaded")
         } catch let errors as ConfigurationErrors {
-            logger.error("reload rejected, keeping the running configuration", metadata: ["errors": "\(errors.errors.count)"])
+            logger.error(
+                "reload rejected, keeping the running configuration", metadata: ["errors": "\(errors.errors.count)"])
             for error in errors.errors { logger.error("\(error)") }
         } catch let errors as TemplateErrors {
-            logger.error("reload rejected, keeping the running templates", metadata: ["errors": "\(errors.errors.count)"])
+            logger.error(
+                "reload rejected, keeping the running templates", metadata: ["errors": "\(errors.errors.count)"])
             for error in errors.errors { logger.error("\(error)") }
         } catch {
             logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])

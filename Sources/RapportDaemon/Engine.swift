@@ -38,7 +38,8 @@ public final class Engine {
     private let jitter: @Sendable () -> Double
 
     public init(
-        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports, logger: Logger,
+        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports,
+        logger: Logger,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }
     ) {
         self.configuration = configuration
@@ -178,7 +179,8 @@ public final class Engine {
             outcome = .delivered(detail: receipt.detail)
             report.sent += 1
             logger.info(
-                "sent", metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
+                "sent",
+                metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
         } catch let error as DeliveryError {
             outcome = self.outcome(for: error, message: message, now: now)
             if case .retry = outcome { report.retrying += 1 } else { report.failed += 1 }

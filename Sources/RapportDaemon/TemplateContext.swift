@@ -25,7 +25,8 @@ indirect enum ContextValue: Sendable, Hashable {
     /// A canonical text form (sorted keys), the input of the source digest.
     var canonical: String {
         switch self {
-        case .text(let text): "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+        case .text(let text):
+            "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
         case .number(let number): String(number)
         case .flag(let flag): flag ? "true" : "false"
         case .list(let items): "[" + items.map(\.canonical).joined(separator: ",") + "]"
@@ -74,10 +75,12 @@ enum TemplateContext {
             accountManager: AccountManager(name: "Manager", email: "manager@example.com"), tier: "gold",
             marketingOptIn: true, lastContactAt: Date(timeIntervalSince1970: 0), tags: ["tag"], projects: [project])
         var campaign = Campaign(
-            name: "sample", starts: LocalDate(year: 2030, month: 1, day: 1), ends: LocalDate(year: 2030, month: 1, day: 2))
+            name: "sample", starts: LocalDate(year: 2030, month: 1, day: 1),
+            ends: LocalDate(year: 2030, month: 1, day: 2))
         campaign.tags = ["tag"]
         let planned = PlannedMessage(
-            key: MessageKey(contactID: "sample", rule: .checkin, occurrence: "sample"), contact: contact, channel: .email,
+            key: MessageKey(contactID: "sample", rule: .checkin, occurrence: "sample"), contact: contact,
+            channel: .email,
             template: "sample", dueAt: Date(timeIntervalSince1970: 0), state: .scheduled, reason: "", project: project,
             campaign: campaign)
         return make(for: planned, sender: sender, businessName: businessName)

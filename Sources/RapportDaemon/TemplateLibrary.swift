@@ -147,7 +147,8 @@ struct TemplateChecker {
                 }
             case "/":
                 guard open.last == rest else {
-                    errors.append(TemplateError(file: file, line: tag.line, problem: "'{{/\(rest)}}' closes nothing open"))
+                    errors.append(
+                        TemplateError(file: file, line: tag.line, problem: "'{{/\(rest)}}' closes nothing open"))
                     return
                 }
                 open.removeLast()

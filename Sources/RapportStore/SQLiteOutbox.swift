@@ -37,7 +37,8 @@ public final class SQLiteOutbox: OutboxStore {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
                 throw StoreError(
-                    .newerSchema, "opening \(path)", "the store was written by a newer version of Rapport; upgrade Rapport")
+                    .newerSchema, "opening \(path)",
+                    "the store was written by a newer version of Rapport; upgrade Rapport")
             }
             try migrator.migrate(pool)
         } catch let error as StoreError {
@@ -67,7 +68,8 @@ public final class SQLiteOutbox: OutboxStore {
                 let closedBy: String? = row["closed_by"]
                 entries.append(
                     HistoryEntry(
-                        key: key, state: state, dueAt: Self.date(row["due_at"]), sentAt: Self.optionalDate(row["sent_at"]),
+                        key: key, state: state, dueAt: Self.date(row["due_at"]),
+                        sentAt: Self.optionalDate(row["sent_at"]),
                         closedAt: Self.optionalDate(row["closed_at"]),
                         closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher"))
                 if state.isOpen {
@@ -114,7 +116,8 @@ public final class SQLiteOutbox: OutboxStore {
             }
             for retiming in changes.retimings {
                 try db.execute(
-                    sql: "UPDATE message SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN \(Self.openStates)",
+                    sql:
+                        "UPDATE message SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN \(Self.openStates)",
                     arguments: [retiming.dueAt.timeIntervalSince1970, retiming.reason, now, retiming.id])
                 if db.changesCount > 0 {
                     try Self.log(
@@ -124,7 +127,8 @@ public final class SQLiteOutbox: OutboxStore {
                 }
             }
             for cancellation in changes.cancellations {
-                let from = try String.fetchOne(db, sql: "SELECT state FROM message WHERE id = ?", arguments: [cancellation.id])
+                let from = try String.fetchOne(
+                    db, sql: "SELECT state FROM message WHERE id = ?", arguments: [cancellation.id])
                 try db.execute(
                     sql: """
                         UPDATE message SET state = 'cancelled', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
@@ -152,7 +156,8 @@ public final class SQLiteOutbox: OutboxStore {
                         WHERE id = ? AND state IN \(Self.openStates)
                         """,
                     arguments: [
-                        content.sender, content.recipientName, content.recipientAddress, content.replyTo, content.subject,
+                        content.sender, content.recipientName, content.recipientAddress, content.replyTo,
+                        content.subject,
                         content.text, content.html, content.contactJSON, content.sourceHash, now, refresh.id,
                     ])
                 if db.changesCount > 0 {
@@ -198,7 +203,8 @@ public final class SQLiteOutbox: OutboxStore {
     ) throws(StoreError) {
         try write("recording a delivery of \(id)") { db in
             let now = date.timeIntervalSince1970
-            let milliseconds = Int(latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int(
+                latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
             let outcomeName: String
             let detail: String
             switch outcome {
@@ -335,7 +341,8 @@ public final class SQLiteOutbox: OutboxStore {
             try Row.fetchAll(db, sql: "SELECT * FROM event WHERE message_id = ? ORDER BY id", arguments: [messageID])
                 .map { row in
                     AuditEvent(
-                        at: Self.date(row["at"]), actor: row["actor"], action: row["action"], messageID: row["message_id"],
+                        at: Self.date(row["at"]), actor: row["actor"], action: row["action"],
+                        messageID: row["message_id"],
                         fromState: (row["from_state"] as String?).flatMap(MessageState.init(rawValue:)),
                         toState: (row["to_state"] as String?).flatMap(MessageState.init(rawValue:)), note: row["note"])
                 }
@@ -361,8 +368,10 @@ public final class SQLiteOutbox: OutboxStore {
             let now = date.timeIntervalSince1970
             var results: [ActionResult] = []
             for id in ids {
-                guard let row = try Row.fetchOne(
-                    db, sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?", arguments: [id])
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?",
+                        arguments: [id])
                 else {
                     results.append(ActionResult(id: id, from: nil, to: nil, refusal: "no message with id \(id)"))
                     continue
@@ -381,7 +390,8 @@ public final class SQLiteOutbox: OutboxStore {
                 case .approve:
                     target = .scheduled
                     try db.execute(
-                        sql: "UPDATE message SET state = 'scheduled', approved_at = ?, approved_by = ?, updated_at = ? WHERE id = ?",
+                        sql:
+                            "UPDATE message SET state = 'scheduled', approved_at = ?, approved_by = ?, updated_at = ? WHERE id = ?",
                         arguments: [now, actor, now, id])
                 case .hold:
                     target = .held
@@ -403,7 +413,8 @@ public final class SQLiteOutbox: OutboxStore {
                             """,
                         arguments: [now, actor, now, "cancelled by \(actor)" + (note.map { ": \($0)" } ?? ""), id])
                 }
-                try Self.log(db, at: now, actor: actor, action: action.rawValue, id: id, from: state, to: target, note: note)
+                try Self.log(
+                    db, at: now, actor: actor, action: action.rawValue, id: id, from: state, to: target, note: note)
                 results.append(ActionResult(id: id, from: state, to: target, refusal: nil))
             }
             return results

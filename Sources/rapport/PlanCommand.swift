@@ -38,7 +38,8 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         let workspace = try Workspace.open(global)
-        let engine = try makeEngine(workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning))
+        let engine = try makeEngine(
+            workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning))
         let instant = try now.map(parseInstant) ?? Date()
         do {
             try engine.reloadDataIfChanged()

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import RapportCore
 import RapportDaemon
-import Logging
 import RapportStore
 
 struct Run: ParsableCommand {

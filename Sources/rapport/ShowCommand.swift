@@ -68,17 +68,21 @@ struct Show: ParsableCommand {
                 latencyMs: $0.latencyMilliseconds)
         }
         let audit = try workspace.store.events(messageID: resolved).map {
-            AuditLine(at: $0.at, actor: $0.actor, action: $0.action, from: $0.fromState?.rawValue, to: $0.toState?.rawValue, note: $0.note)
+            AuditLine(
+                at: $0.at, actor: $0.actor, action: $0.action, from: $0.fromState?.rawValue, to: $0.toState?.rawValue,
+                note: $0.note)
         }
         let body: String? =
             message.channel == .webhook
-            ? String(decoding: WebhookMessage(message, sentAt: message.sentAt ?? message.dueAt).encoded(), as: UTF8.self)
+            ? String(
+                decoding: WebhookMessage(message, sentAt: message.sentAt ?? message.dueAt).encoded(), as: UTF8.self)
             : nil
         if json {
             print(
                 jsonText(
                     Detail(
-                        message: MessageSummary(message), sender: message.content.sender, replyTo: message.content.replyTo,
+                        message: MessageSummary(message), sender: message.content.sender,
+                        replyTo: message.content.replyTo,
                         text: message.content.text, html: message.content.html, webhookBody: body, attempts: attempts,
                         audit: audit)))
             return
@@ -89,10 +93,15 @@ struct Show: ParsableCommand {
         print("Rule      \(message.rule)  via \(message.channel.rawValue)  template \(message.template)")
         print("Due       \(message.dueAt.formatted(.iso8601))")
         print("Why       \(message.reason)")
-        if message.attempts > 0 { print("Attempts  \(message.attempts)" + (message.lastError.map { ", last error: \($0)" } ?? "")) }
+        if message.attempts > 0 {
+            print("Attempts  \(message.attempts)" + (message.lastError.map { ", last error: \($0)" } ?? ""))
+        }
         print("")
         print("From: \(content.sender)")
-        print("To: " + [content.recipientName, content.recipientAddress.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " "))
+        print(
+            "To: "
+                + [content.recipientName, content.recipientAddress.map { "<\($0)>" }].compactMap { $0 }.joined(
+                    separator: " "))
         if let replyTo = content.replyTo { print("Reply-To: \(replyTo)") }
         print("Subject: \(content.subject)")
         print("")
@@ -108,7 +117,9 @@ struct Show: ParsableCommand {
         if !attempts.isEmpty {
             print("--- attempts ---")
             for attempt in attempts {
-                print("\(attempt.at.formatted(.iso8601))  \(attempt.transport)  \(attempt.outcome)  \(attempt.latencyMs) ms  \(attempt.detail)")
+                print(
+                    "\(attempt.at.formatted(.iso8601))  \(attempt.transport)  \(attempt.outcome)  \(attempt.latencyMs) ms  \(attempt.detail)"
+                )
             }
         }
         print("--- audit ---")

@@ -24,10 +24,13 @@ import Testing
         let instant = Fixture.instant("2026-07-01T23:30:00Z")
         #expect(LocalDate(instant, in: Fixture.zone("Europe/London")) == LocalDate(year: 2026, month: 7, day: 2))
         #expect(LocalDate(instant, in: Fixture.zone("America/New_York")) == LocalDate(year: 2026, month: 7, day: 1))
-        #expect(LocalTime(instant, in: Fixture.zone("Australia/Lord_Howe")) == LocalTime(hour: 10, minute: 0))  // UTC+10:30 in winter
-        let ten = LocalDate(year: 2026, month: 3, day: 9).at(LocalTime(hour: 10, minute: 0), in: Fixture.zone("America/New_York"))
+        // Lord Howe is UTC+10:30 in the southern winter.
+        #expect(LocalTime(instant, in: Fixture.zone("Australia/Lord_Howe")) == LocalTime(hour: 10, minute: 0))
+        let ten = LocalDate(year: 2026, month: 3, day: 9).at(
+            LocalTime(hour: 10, minute: 0), in: Fixture.zone("America/New_York"))
         #expect(ten == Fixture.instant("2026-03-09T14:00:00Z"))  // after the spring change: UTC-4
-        let before = LocalDate(year: 2026, month: 3, day: 6).at(LocalTime(hour: 10, minute: 0), in: Fixture.zone("America/New_York"))
+        let before = LocalDate(year: 2026, month: 3, day: 6).at(
+            LocalTime(hour: 10, minute: 0), in: Fixture.zone("America/New_York"))
         #expect(before == Fixture.instant("2026-03-06T15:00:00Z"))  // before it: UTC-5
     }
 

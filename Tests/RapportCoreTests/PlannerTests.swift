@@ -10,7 +10,9 @@ import Testing
     }()
 
     func plan(_ contacts: [Contact], _ outbox: MemoryOutbox = MemoryOutbox(), at now: String) -> PlanDiff {
-        Planner.plan(snapshot: Snapshot(contacts: contacts, source: "test"), history: outbox.history, policy: policy, now: Fixture.instant(now))
+        Planner.plan(
+            snapshot: Snapshot(contacts: contacts, source: "test"), history: outbox.history, policy: policy,
+            now: Fixture.instant(now))
     }
 
     @Test func checkinFollowsTierCadenceAtBusinessTimeInTheClientsZone() throws {
@@ -25,9 +27,13 @@ import Testing
         #expect(message.reason.contains("every 7 days"))
 
         // Silver: 14 days → 2026-12-02; standard and unknown tiers: 30 → 2026-12-18 (a Friday).
-        let silver = plan([Fixture.client("c2", zone: "America/New_York", tier: "silver", lastContact: "2026-11-18T20:00:00Z")], at: "2026-11-23T12:00:00Z")
+        let silver = plan(
+            [Fixture.client("c2", zone: "America/New_York", tier: "silver", lastContact: "2026-11-18T20:00:00Z")],
+            at: "2026-11-23T12:00:00Z")
         #expect(silver.additions.first?.dueAt == Fixture.instant("2026-12-02T15:00:00Z"))
-        let unknown = plan([Fixture.client("c3", zone: "America/New_York", tier: "bronze", lastContact: "2026-11-18T20:00:00Z")], at: "2026-11-23T12:00:00Z")
+        let unknown = plan(
+            [Fixture.client("c3", zone: "America/New_York", tier: "bronze", lastContact: "2026-11-18T20:00:00Z")],
+            at: "2026-11-23T12:00:00Z")
         #expect(unknown.additions.first?.dueAt == Fixture.instant("2026-12-18T15:00:00Z"))
     }
 
@@ -42,11 +48,17 @@ import Testing
         var outbox = MemoryOutbox()
         policy.progress.enabled = true
         let contacts = [
-            Fixture.client("c1", lastContact: "2026-11-10T10:00:00Z", projects: [Project(id: "p", name: "P", status: .active, progress: 5)]),
+            Fixture.client(
+                "c1", lastContact: "2026-11-10T10:00:00Z",
+                projects: [Project(id: "p", name: "P", status: .active, progress: 5)]),
             Fixture.client("c2", zone: "Asia/Tokyo"),
             Fixture.customer("k1", tags: ["news"]),
         ]
-        policy.campaigns = [Campaign(name: "sale", starts: LocalDate(year: 2026, month: 11, day: 24), ends: LocalDate(year: 2026, month: 12, day: 5))]
+        policy.campaigns = [
+            Campaign(
+                name: "sale", starts: LocalDate(year: 2026, month: 11, day: 24),
+                ends: LocalDate(year: 2026, month: 12, day: 5))
+        ]
         let first = plan(contacts, outbox, at: "2026-11-23T12:00:00Z")
         #expect(first.additions.count >= 6)  // 1+1 check-ins, 5 weekly reports in 30 days, 1 promotion
         outbox.apply(first, at: Fixture.instant("2026-11-23T12:00:00Z"))
@@ -57,7 +69,8 @@ import Testing
         #expect(later.isEmpty)
         // And the order of contacts in the file does not matter.
         let reversed = Planner.plan(
-            snapshot: Snapshot(contacts: contacts.reversed(), source: "t"), history: MemoryOutbox().history, policy: policy,
+            snapshot: Snapshot(contacts: contacts.reversed(), source: "t"), history: MemoryOutbox().history,
+            policy: policy,
             now: Fixture.instant("2026-11-23T12:00:00Z"))
         #expect(reversed.additions.map(\.key) == first.additions.map(\.key))
         #expect(Set(first.additions.map(\.id)).count == first.additions.count)
@@ -69,7 +82,8 @@ import Testing
         var outbox = MemoryOutbox()
         let client = Fixture.client("c1", zone: "America/New_York", tier: "gold", lastContact: "2026-10-01T14:00:00Z")
         outbox.simulate(
-            snapshot: Snapshot(contacts: [client], source: "t"), policy: policy, from: Fixture.instant("2026-10-01T00:00:00Z"),
+            snapshot: Snapshot(contacts: [client], source: "t"), policy: policy,
+            from: Fixture.instant("2026-10-01T00:00:00Z"),
             days: 182, stepHours: 3)
         let sends = outbox.sentLog.filter { $0.key.rule == .checkin }.map(\.at).sorted()
         #expect(sends.count >= 25 && sends.count <= 27)
@@ -103,9 +117,15 @@ import Testing
 
     @Test func promotionsNeedOptInAndAreCappedAtOnePer30Days() throws {
         policy.campaigns = [
-            Campaign(name: "autumn", starts: LocalDate(year: 2026, month: 11, day: 24), ends: LocalDate(year: 2026, month: 11, day: 30)),
-            Campaign(name: "winter", starts: LocalDate(year: 2026, month: 12, day: 8), ends: LocalDate(year: 2026, month: 12, day: 20)),
-            Campaign(name: "spring", starts: LocalDate(year: 2027, month: 1, day: 5), ends: LocalDate(year: 2027, month: 1, day: 20)),
+            Campaign(
+                name: "autumn", starts: LocalDate(year: 2026, month: 11, day: 24),
+                ends: LocalDate(year: 2026, month: 11, day: 30)),
+            Campaign(
+                name: "winter", starts: LocalDate(year: 2026, month: 12, day: 8),
+                ends: LocalDate(year: 2026, month: 12, day: 20)),
+            Campaign(
+                name: "spring", starts: LocalDate(year: 2027, month: 1, day: 5),
+                ends: LocalDate(year: 2027, month: 1, day: 20)),
         ]
         policy.horizonDays = 60
         let optedIn = Fixture.customer("k1")
@@ -131,15 +151,22 @@ import Testing
     }
 
     @Test func campaignSegmentsByTag() {
-        var campaign = Campaign(name: "vip", starts: LocalDate(year: 2026, month: 11, day: 24), ends: LocalDate(year: 2026, month: 11, day: 30))
+        var campaign = Campaign(
+            name: "vip", starts: LocalDate(year: 2026, month: 11, day: 24),
+            ends: LocalDate(year: 2026, month: 11, day: 30))
         campaign.tags = ["vip"]
         policy.campaigns = [campaign]
-        let diff = plan([Fixture.customer("k1", tags: ["vip"]), Fixture.customer("k2", tags: ["news"])], at: "2026-11-23T12:00:00Z")
+        let diff = plan(
+            [Fixture.customer("k1", tags: ["vip"]), Fixture.customer("k2", tags: ["news"])], at: "2026-11-23T12:00:00Z")
         #expect(diff.additions.map(\.key.contactID) == ["k1"])
     }
 
     @Test func aCustomerWhoBecomesAClientIsReplannedAtOnce() throws {
-        policy.campaigns = [Campaign(name: "sale", starts: LocalDate(year: 2026, month: 11, day: 30), ends: LocalDate(year: 2026, month: 12, day: 10))]
+        policy.campaigns = [
+            Campaign(
+                name: "sale", starts: LocalDate(year: 2026, month: 11, day: 30),
+                ends: LocalDate(year: 2026, month: 12, day: 10))
+        ]
         var outbox = MemoryOutbox()
         let asCustomer = Fixture.customer("p1", zone: "Europe/London")
         let first = plan([asCustomer], outbox, at: "2026-11-23T12:00:00Z")
@@ -190,9 +217,13 @@ import Testing
 
     @Test func aChangedTimeZoneRetimesWithoutReplanning() throws {
         var outbox = MemoryOutbox()
-        let first = plan([Fixture.client("c1", zone: "Europe/London", lastContact: "2026-11-18T12:00:00Z")], outbox, at: "2026-11-23T08:00:00Z")
+        let first = plan(
+            [Fixture.client("c1", zone: "Europe/London", lastContact: "2026-11-18T12:00:00Z")], outbox,
+            at: "2026-11-23T08:00:00Z")
         outbox.apply(first, at: Fixture.instant("2026-11-23T08:00:00Z"))
-        let moved = plan([Fixture.client("c1", zone: "Asia/Kolkata", lastContact: "2026-11-18T12:00:00Z")], outbox, at: "2026-11-23T08:30:00Z")
+        let moved = plan(
+            [Fixture.client("c1", zone: "Asia/Kolkata", lastContact: "2026-11-18T12:00:00Z")], outbox,
+            at: "2026-11-23T08:30:00Z")
         #expect(moved.additions.isEmpty)
         #expect(moved.cancellations.isEmpty)
         #expect(moved.retimings.first?.dueAt == Fixture.instant("2026-11-25T04:30:00Z"))  // 10:00 IST

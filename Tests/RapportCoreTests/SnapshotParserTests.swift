@@ -89,7 +89,10 @@ import Testing
                 == ["bad.json:3: not valid JSON"])
         #expect(
             errors("{\"id\": \"a\", \"kind\": \"client\", \"timezone\": \"UTC\"}\n{\"id\": \"b\"}", "x.jsonl")
-                == ["x.jsonl:2: kind: required (client or customer)", "x.jsonl:2: timezone: required (an IANA name such as Europe/London)"])
+                == [
+                    "x.jsonl:2: kind: required (client or customer)",
+                    "x.jsonl:2: timezone: required (an IANA name such as Europe/London)",
+                ])
         #expect(errors("[]", "x.yaml") == ["x.yaml:1: unknown data format; use .json, .jsonl or .csv"])
     }
 
@@ -100,7 +103,9 @@ import Testing
              {"id": "a", "kind": "client", "timezone": "UTC", "projects": [{"id": "q", "status": "someday"}]}]
             """, "c.json")
         #expect(found.contains("c.json:1: projects[0].progress: must be a number from 0 to 100"))
-        #expect(found.contains("c.json:2: projects[0].status: 'someday' is not one of active, paused, completed, cancelled"))
+        #expect(
+            found.contains("c.json:2: projects[0].status: 'someday' is not one of active, paused, completed, cancelled")
+        )
     }
 
     @Test func refusesLineBreaksThatCouldBecomeHeaders() {

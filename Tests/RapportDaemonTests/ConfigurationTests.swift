@@ -80,9 +80,18 @@ import Testing
                 of: "[email]\ntransport = \"maildir\"\nmaildir = \"state/mail\"",
                 with: "[email]\ntransport = \"smtp\"\nurl = \"smtp://127.0.0.1:2525\"\nusername = \"u\"\n\(secret)")
         }
-        #expect(sandbox.errors(smtp("password = \"hunter2\"")).contains { $0.contains("email.password: inline secrets are not accepted") })
-        #expect(sandbox.errors(smtp("password_file = \"missing\"")).contains { $0.contains("email.password_file: cannot read secret file") })
-        #expect(sandbox.errors(smtp("password_env = \"RAPPORT_PW\"")).contains { $0.contains("email.password_env: environment variable RAPPORT_PW is not set") })
+        #expect(
+            sandbox.errors(smtp("password = \"hunter2\"")).contains {
+                $0.contains("email.password: inline secrets are not accepted")
+            })
+        #expect(
+            sandbox.errors(smtp("password_file = \"missing\"")).contains {
+                $0.contains("email.password_file: cannot read secret file")
+            })
+        #expect(
+            sandbox.errors(smtp("password_env = \"RAPPORT_PW\"")).contains {
+                $0.contains("email.password_env: environment variable RAPPORT_PW is not set")
+            })
         #expect(sandbox.errors(smtp("password_env = \"RAPPORT_PW\""), environment: ["RAPPORT_PW": "x"]).isEmpty)
     }
 

@@ -65,7 +65,8 @@ final class ScriptedTransport: Transport {
             .failure(DeliveryError(kind: .transient, detail: "451 try later")),
             .failure(DeliveryError(kind: .permanent, detail: "550 no such user")),
         ])
-        let engine = try engine(sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 60\nmax_attempts = 2")
+        let engine = try engine(
+            sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 60\nmax_attempts = 2")
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: now)
         let report = try engine.dispatch(now: { now })
@@ -74,7 +75,9 @@ final class ScriptedTransport: Transport {
         let waiting = try #require(try engine.store.messages(matching: MessageFilter(states: [.retryWait])).first)
         #expect(waiting.nextAttemptAt == now.addingTimeInterval(60))
         #expect(waiting.lastError == "451 try later")
-        #expect(try engine.store.messages(matching: MessageFilter(states: [.failed])).first?.lastError == "550 no such user")
+        #expect(
+            try engine.store.messages(matching: MessageFilter(states: [.failed])).first?.lastError == "550 no such user"
+        )
         // Not before its time; then the retry succeeds.
         #expect(try engine.dispatch(now: { now.addingTimeInterval(30) }).attempted == 0)
         #expect(try engine.dispatch(now: { now.addingTimeInterval(61) }).sent == 1)
@@ -84,7 +87,8 @@ final class ScriptedTransport: Transport {
         let sandbox = Sandbox()
         let busy = DeliveryError(kind: .transient, detail: "421 busy")
         let transport = ScriptedTransport(Array(repeating: .failure(busy), count: 10))
-        let engine = try engine(sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 1\nmax_attempts = 2\nbatch_size = 1")
+        let engine = try engine(
+            sandbox, transport: transport, extra: "[daemon]\nretry_base_seconds = 1\nmax_attempts = 2\nbatch_size = 1")
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: now)
         _ = try engine.dispatch(now: { now })
@@ -101,7 +105,14 @@ final class ScriptedTransport: Transport {
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: now)
         let calls = Mutex(0)
-        let report = try engine.dispatch(now: { now }, shouldStop: { calls.withLock { $0 += 1; return $0 > 2 } })
+        let report = try engine.dispatch(
+            now: { now },
+            shouldStop: {
+                calls.withLock {
+                    $0 += 1
+                    return $0 > 2
+                }
+            })
         #expect(report.sent == 1)
         #expect(report.interrupted)
         #expect(try engine.store.messages(matching: MessageFilter(states: [.sending])).isEmpty)
@@ -130,11 +141,14 @@ final class ScriptedTransport: Transport {
         try engine.reloadDataIfChanged()
         let early = try Date("2026-11-23T12:00:00Z", strategy: .iso8601)
         _ = try engine.plan(now: early)
-        sandbox.write("contacts.json", sampleContacts.replacingOccurrences(of: "\"progress\": 40", with: "\"progress\": 55"))
+        sandbox.write(
+            "contacts.json", sampleContacts.replacingOccurrences(of: "\"progress\": 40", with: "\"progress\": 55"))
         #expect(try engine.reloadDataIfChanged())
         let report = try engine.plan(now: early)
         #expect(report.applied.refreshed >= 2)  // the check-in lists projects; every report shows progress
-        let reports = try engine.store.messages(matching: MessageFilter(contactID: "c1")).filter { $0.rule.kind == .progress }
+        let reports = try engine.store.messages(matching: MessageFilter(contactID: "c1")).filter {
+            $0.rule.kind == .progress
+        }
         #expect(!reports.isEmpty)
         #expect(reports.allSatisfy { $0.content.subject == "Pension review: 55% complete" })
     }

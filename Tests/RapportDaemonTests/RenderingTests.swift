@@ -35,10 +35,15 @@ import Testing
     @Test func templateMistakesAreFoundAtStartWithFileAndLine() throws {
         let sandbox = Sandbox()
         sandbox.write("t/client-checkin.subject.mustache", "Hi {{contact.first_name}}")
-        sandbox.write("t/client-checkin.text.mustache", "Dear {{contact.nmae}},\n{{#projects}}{{name}} {{bogus}}{{/projects}}\n{{> partials/nope}}")
+        sandbox.write(
+            "t/client-checkin.text.mustache",
+            "Dear {{contact.nmae}},\n{{#projects}}{{name}} {{bogus}}{{/projects}}\n{{> partials/nope}}")
         sandbox.write("t/progress-report.subject.mustache", "{{project.name}}")
         sandbox.write("t/progress-report.text.mustache", "{{project.progress}} {{manager.name}}")
-        let configuration = try sandbox.load(sandbox.config(templates: "t", "[[campaigns]]\nname = \"s\"\nstarts = 2026-12-01\nends = 2026-12-02\ntemplate = \"promo\""))
+        let configuration = try sandbox.load(
+            sandbox.config(
+                templates: "t",
+                "[[campaigns]]\nname = \"s\"\nstarts = 2026-12-01\nends = 2026-12-02\ntemplate = \"promo\""))
         #expect {
             _ = try Renderer(configuration: configuration)
         } throws: { error in

@@ -42,8 +42,11 @@ import Testing
         var stored = try #require(try store.message(id: due.id))
         #expect(stored.state == .retryWait)
         #expect(stored.lastError == "451 busy")
-        #expect(try store.claimDue(now: Sample.now.addingTimeInterval(60), limit: 10, owner: "one", leaseSeconds: 60).isEmpty)
-        let again = try store.claimDue(now: Sample.now.addingTimeInterval(121), limit: 10, owner: "one", leaseSeconds: 60)
+        #expect(
+            try store.claimDue(now: Sample.now.addingTimeInterval(60), limit: 10, owner: "one", leaseSeconds: 60)
+                .isEmpty)
+        let again = try store.claimDue(
+            now: Sample.now.addingTimeInterval(121), limit: 10, owner: "one", leaseSeconds: 60)
         #expect(again.map(\.id) == [due.id])
         try store.record(
             .delivered(detail: "250 OK"), for: due.id, owner: "one", transport: "smtp", startedAt: Sample.now,
@@ -62,7 +65,8 @@ import Testing
         let message = Sample.planned("a")
         try Sample.insert([message], into: store)
         _ = try store.claimDue(now: Sample.now, limit: 10, owner: "dead", leaseSeconds: 30)
-        let taken = try store.claimDue(now: Sample.now.addingTimeInterval(31), limit: 10, owner: "alive", leaseSeconds: 30)
+        let taken = try store.claimDue(
+            now: Sample.now.addingTimeInterval(31), limit: 10, owner: "alive", leaseSeconds: 30)
         #expect(taken.map(\.id) == [message.id])
         #expect(taken.first?.attempts == 2)  // the interrupted attempt counts
         // The first owner wakes up and reports: the state stays with the new owner.
@@ -95,14 +99,19 @@ import Testing
         // Nothing pending approval is ever claimed.
         #expect(try store.claimDue(now: Sample.now, limit: 10, owner: "d", leaseSeconds: 60).isEmpty)
 
-        #expect(try store.perform(.release, on: [id], actor: "alice", note: nil, at: Sample.now).first?.succeeded == false)
-        #expect(try store.perform(.approve, on: [id], actor: "alice", note: nil, at: Sample.now).first?.to == .scheduled)
+        #expect(
+            try store.perform(.release, on: [id], actor: "alice", note: nil, at: Sample.now).first?.succeeded == false)
+        #expect(
+            try store.perform(.approve, on: [id], actor: "alice", note: nil, at: Sample.now).first?.to == .scheduled)
         #expect(try store.perform(.hold, on: [id], actor: "bob", note: nil, at: Sample.now).first?.to == .held)
         #expect(try store.claimDue(now: Sample.now, limit: 10, owner: "d", leaseSeconds: 60).isEmpty)
         // Released after approval: straight back to scheduled.
         #expect(try store.perform(.release, on: [id], actor: "bob", note: nil, at: Sample.now).first?.to == .scheduled)
-        #expect(try store.perform(.cancel, on: [id], actor: "carol", note: "client asked", at: Sample.now).first?.to == .cancelled)
-        let refused = try store.perform(.cancel, on: [id, "0000000000000000"], actor: "carol", note: nil, at: Sample.now)
+        #expect(
+            try store.perform(.cancel, on: [id], actor: "carol", note: "client asked", at: Sample.now).first?.to
+                == .cancelled)
+        let refused = try store.perform(
+            .cancel, on: [id, "0000000000000000"], actor: "carol", note: nil, at: Sample.now)
         #expect(refused[0].refusal?.contains("it is cancelled") == true)
         #expect(refused[1].refusal == "no message with id 0000000000000000")
         let trail = try store.events(messageID: id)
@@ -138,7 +147,9 @@ import Testing
 
         var changes = OutboxChanges()
         let later = Sample.now.addingTimeInterval(7200)
-        changes.retimings = [Retiming(id: open.id, dueAt: later, reason: "moved"), Retiming(id: sent.id, dueAt: later, reason: "moved")]
+        changes.retimings = [
+            Retiming(id: open.id, dueAt: later, reason: "moved"), Retiming(id: sent.id, dueAt: later, reason: "moved"),
+        ]
         changes.refreshes = [(open.id, Sample.content(subject: "New subject", hash: "h2"))]
         let summary = try store.apply(changes, actor: "planner", at: Sample.now)
         #expect(summary.retimed == 1)
@@ -152,7 +163,9 @@ import Testing
         #expect(try store.message(id: sent.id)?.state == .sent)
 
         var cancel = OutboxChanges()
-        cancel.cancellations = [Cancellation(id: open.id, reason: "contact removed"), Cancellation(id: sent.id, reason: "x")]
+        cancel.cancellations = [
+            Cancellation(id: open.id, reason: "contact removed"), Cancellation(id: sent.id, reason: "x"),
+        ]
         #expect(try store.apply(cancel, actor: "planner", at: Sample.now).cancelled == 1)
         #expect(try store.message(id: open.id)?.reason == "contact removed")
     }

@@ -26,7 +26,8 @@ enum Sample {
     ) -> PlannedMessage {
         PlannedMessage(
             key: MessageKey(contactID: contact, rule: rule, occurrence: occurrence),
-            contact: Contact(id: contact, name: "Name \(contact)", email: "\(contact)@example.com", kind: .client, timeZone: .gmt),
+            contact: Contact(
+                id: contact, name: "Name \(contact)", email: "\(contact)@example.com", kind: .client, timeZone: .gmt),
             channel: .email, template: "client-checkin", dueAt: due, state: state, reason: "test reason")
     }
 

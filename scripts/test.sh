@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the test peers (aiosmtpd, standardwebhooks) and runs every test, warnings as errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+command -v python3 >/dev/null 2>&1 || as_root apt-get install -y -qq python3 python3-pip >/dev/null
+if ! python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null; then
+    echo "test: installing the Python test peers (aiosmtpd, standardwebhooks)" >&2
+    python3 -m pip install --quiet aiosmtpd standardwebhooks 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages aiosmtpd standardwebhooks
+fi
+swift test -Xswiftc -warnings-as-errors "$@"
