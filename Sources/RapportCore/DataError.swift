@@ -16,11 +16,13 @@ public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// `file:line: field: problem`; a problem with the file as a whole (line 0) has no line.
     public var description: String {
+        let place = line > 0 ? "\(file):\(line)" : file
         if let field {
-            return "\(file):\(line): \(field): \(problem)"
+            return "\(place): \(field): \(problem)"
         }
-        return "\(file):\(line): \(problem)"
+        return "\(place): \(problem)"
     }
 }
 

@@ -43,9 +43,18 @@ public struct Configuration: Sendable {
         return "/etc/rapport/rapport.toml"
     }
 
+    /// Whether secrets are read: the daemon needs them; operator commands that only read or
+    /// change the outbox do not, and should not need the daemon's credentials.
+    public enum Secrets: Sendable {
+        case read
+        case skip
+    }
+
     /// Reads and validates the configuration at `path`, reading secrets from their files or
-    /// environment variables.
-    public static func load(path: String, environment: [String: String]) throws(ConfigurationErrors) -> Configuration {
+    /// environment variables unless `secrets` is `.skip`.
+    public static func load(path: String, environment: [String: String], secrets: Secrets = .read)
+        throws(ConfigurationErrors) -> Configuration
+    {
         let sink = ErrorSink(file: path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigurationErrors([ConfigurationError(file: path, key: nil, problem: "cannot read the file")])
@@ -64,7 +73,7 @@ public struct Configuration: Sendable {
         let base = (path as NSString).deletingLastPathComponent
         let reader = ConfigurationReader(
             root: TOMLReader(table, path: "", sink: sink), base: base.isEmpty ? "." : base, environment: environment,
-            sink: sink)
+            readsSecrets: secrets == .read, sink: sink)
         let configuration = reader.read(file: path)
         if !sink.errors.isEmpty { throw ConfigurationErrors(sink.errors) }
         return configuration!
@@ -76,6 +85,7 @@ struct ConfigurationReader {
     let root: TOMLReader
     let base: String
     let environment: [String: String]
+    let readsSecrets: Bool
     let sink: ErrorSink
 
     func resolve(_ path: String) -> String {
@@ -163,7 +173,7 @@ struct ConfigurationReader {
             var settings = SMTPConfiguration(url: url)
             if let mode = table.oneOf("starttls", StartTLS.self) { settings.startTLS = mode }
             settings.username = table.string("username")
-            settings.password = secret(table, "password")
+            settings.password = secret(table, "password", required: false)
             settings.caFile = table.string("ca_file").map(resolve)
             if let verify = table.bool("verify_peer") { settings.verifyPeer = verify }
             if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
@@ -189,7 +199,7 @@ struct ConfigurationReader {
                 table.fail("url", "'\(url)' must start with http:// or https://")
             }
             var secrets: [WebhookSecret] = []
-            if let text = secret(table, "secret") {
+            if let text = secret(table, "secret", required: true) {
                 for (index, part) in text.split(whereSeparator: \.isWhitespace).enumerated() {
                     do {
                         secrets.append(try WebhookSecret(String(part)))
@@ -198,7 +208,6 @@ struct ConfigurationReader {
                     }
                 }
             }
-            if secrets.isEmpty { table.fail("secret_file", "a signing secret is required (secret_file or secret_env)") }
             var settings = WebhookConfiguration(url: url, secrets: secrets)
             if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
             settings.caFile = table.string("ca_file").map(resolve)
@@ -211,11 +220,18 @@ struct ConfigurationReader {
 
     /// A secret from `<name>_file` or `<name>_env`; an inline `<name>` is refused so that
     /// secrets never sit in a file that is shown, copied and committed.
-    private func secret(_ table: TOMLReader, _ name: String) -> String? {
+    private func secret(_ table: TOMLReader, _ name: String, required: Bool) -> String? {
         if table.string(name) != nil {
             table.fail(name, "inline secrets are not accepted; use \(name)_file or \(name)_env")
         }
-        if let file = table.string("\(name)_file") {
+        let file = table.string("\(name)_file")
+        let variable = table.string("\(name)_env")
+        if file == nil, variable == nil {
+            if required { table.fail("\(name)_file", "required (or \(name)_env): the signing secret, whsec_…") }
+            return nil
+        }
+        guard readsSecrets else { return nil }
+        if let file {
             let path = resolve(file)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 table.fail("\(name)_file", "cannot read secret file \(path)")
@@ -223,7 +239,7 @@ struct ConfigurationReader {
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if let variable = table.string("\(name)_env") {
+        if let variable {
             guard let value = environment[variable], !value.isEmpty else {
                 table.fail("\(name)_env", "environment variable \(variable) is not set")
                 return nil

@@ -32,6 +32,8 @@ public final class Daemon: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Set once in `start()`, cancelled on the tick queue at shutdown.
     private var sources: [any DispatchSourceProtocol] = []
+    /// The tick timer; rescheduled on the tick queue when a reload changes the interval.
+    private var timer: (any DispatchSourceTimer)?
 
     /// - Parameter clock: the time; tests and `--now` start it elsewhere.
     public init(
@@ -62,6 +64,7 @@ public final class Daemon: @unchecked Sendable {
             deadline: .now(), repeating: .milliseconds(Int(interval.components.seconds) * 1000),
             leeway: .milliseconds(50))
         timer.setEventHandler { [self] in tick() }
+        self.timer = timer
         sources = [term, interrupt, hangup, timer]
         for source in sources { source.resume() }
         logger.info(
@@ -141,8 +144,15 @@ public final class Daemon: @unchecked Sendable {
             }
             let renderer = try Renderer(configuration: configuration)
             let transports = try Transports(configuration: configuration)
+            let interval = configuration.tickInterval
+            let intervalChanged = interval != engine.configuration.tickInterval
             engine.replace(configuration: configuration, renderer: renderer, transports: transports)
-            logger.info("reloaded")
+            if intervalChanged {
+                timer?.schedule(
+                    deadline: .now() + .seconds(Int(interval.components.seconds)),
+                    repeating: .seconds(Int(interval.components.seconds)), leeway: .milliseconds(50))
+            }
+            logger.info("reloaded", metadata: ["tick": "\(interval.components.seconds)s"])
         } catch let errors as ConfigurationErrors {
             logger.error(
                 "reload rejected, keeping the running configuration", metadata: ["errors": "\(errors.errors.count)"])

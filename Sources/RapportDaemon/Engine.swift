@@ -29,7 +29,8 @@ public final class Engine {
     public private(set) var configuration: Configuration
     public let store: any OutboxStore
     public private(set) var renderer: Renderer
-    public private(set) var transports: Transports
+    /// `nil` for an engine that only plans (operator commands need no delivery credentials).
+    public private(set) var transports: Transports?
     public private(set) var snapshot: Snapshot?
     private var dataSource: DataSource
     let logger: Logger
@@ -38,7 +39,7 @@ public final class Engine {
     private let jitter: @Sendable () -> Double
 
     public init(
-        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports,
+        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports?,
         logger: Logger,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }
     ) {
@@ -108,10 +109,11 @@ public final class Engine {
                 renderErrors.append(error)
             }
         }
+        let retimed = Dictionary(diff.retimings.map { ($0.id, $0.dueAt) }, uniquingKeysWith: { _, last in last })
         for planned in diff.unchanged {
             guard let stored = state.sourceHashes[planned.id] else { continue }
             var current = planned
-            if let retiming = diff.retimings.first(where: { $0.id == planned.id }) { current.dueAt = retiming.dueAt }
+            if let dueAt = retimed[planned.id] { current.dueAt = dueAt }
             do {
                 let content = try renderer.render(current)
                 if content.sourceHash != stored { changes.refreshes.append((planned.id, content)) }
@@ -148,6 +150,7 @@ public final class Engine {
     public func dispatch(now: () -> Date, shouldStop: () -> Bool = { false }, maxBatches: Int = 1_000) throws
         -> DispatchReport
     {
+        guard let transports else { throw EngineError.noTransports }
         var report = DispatchReport()
         for _ in 0..<maxBatches {
             if shouldStop() { break }
@@ -159,7 +162,7 @@ public final class Engine {
                     report.interrupted = true
                     break
                 }
-                try deliver(message, now: now(), report: &report)
+                try deliver(message, via: transports, now: now(), report: &report)
             }
             if report.interrupted {
                 try store.releaseLeases(owner: owner, at: now())
@@ -169,13 +172,17 @@ public final class Engine {
         return report
     }
 
-    private func deliver(_ message: StoredMessage, now: Date, report: inout DispatchReport) throws {
+    private func deliver(_ message: StoredMessage, via transports: Transports, now: Date, report: inout DispatchReport)
+        throws
+    {
         let transport = transports.transport(for: message.channel)
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
         do {
             let envelope = try Self.envelope(for: message, at: now)
-            let receipt = try transport.deliver(envelope, at: now)
+            // The wire carries the real time (the Date header, webhook-timestamp): receivers
+            // check it against their own clock. `now` may be simulated (--now).
+            let receipt = try transport.deliver(envelope, at: Date())
             outcome = .delivered(detail: receipt.detail)
             report.sent += 1
             logger.info(
@@ -230,10 +237,12 @@ public final class Engine {
 /// Failures of the engine itself.
 public enum EngineError: Error, CustomStringConvertible {
     case noData
+    case noTransports
 
     public var description: String {
         switch self {
         case .noData: "no relationship data has been loaded yet"
+        case .noTransports: "this engine was built to plan only; it has no transports"
         }
     }
 }

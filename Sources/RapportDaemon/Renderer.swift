@@ -26,9 +26,15 @@ public struct Renderer: Sendable {
         sender = configuration.sender
         businessName = configuration.businessName
         let policy = configuration.policy
-        let names = [policy.checkin.template, policy.progress.template] + policy.campaigns.map(\.template)
+        var uses: [(key: String, name: String)] = []
+        if policy.checkin.enabled { uses.append(("rules.checkin.template", policy.checkin.template)) }
+        if policy.progress.enabled { uses.append(("rules.progress.template", policy.progress.template)) }
+        for (index, campaign) in policy.campaigns.enumerated() {
+            uses.append(("campaigns[\(index)].template", campaign.template))
+        }
         let errors = templates.validate(
-            messageTemplates: names, sample: TemplateContext.sample(sender: sender, businessName: businessName))
+            uses: uses, configFile: configuration.file,
+            sample: TemplateContext.sample(sender: sender, businessName: businessName))
         if !errors.isEmpty { throw TemplateErrors(errors: errors) }
     }
 

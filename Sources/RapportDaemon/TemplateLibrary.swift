@@ -80,14 +80,28 @@ public struct TemplateLibrary: Sendable {
     /// Whether a template (e.g. `promotion.html`) exists.
     public func contains(_ name: String) -> Bool { sources[name] != nil }
 
-    /// Checks that the message templates `names` exist and that every variable and partial
-    /// they use exists in `sample`, a context in which every optional value is present.
-    func validate(messageTemplates names: [String], sample: [String: ContextValue]) -> [TemplateError] {
+    /// Checks that the message templates the configuration names exist (`uses` pairs the key
+    /// naming a template with its name) and that every variable and partial every template uses
+    /// exists in `sample`, a context in which every optional value is present.
+    func validate(uses: [(key: String, name: String)], configFile: String, sample: [String: ContextValue])
+        -> [TemplateError]
+    {
         var errors: [TemplateError] = []
-        for name in Set(names).sorted() {
-            for part in ["subject", "text"] where sources["\(name).\(part)"] == nil {
+        var seen: Set<String> = []
+        for use in uses where seen.insert(use.name).inserted {
+            let missing = ["subject", "text"].filter { sources["\(use.name).\($0)"] == nil }
+            if missing.count == 2 {
                 errors.append(
-                    TemplateError(file: file(of: "\(name).\(part)"), problem: "template '\(name)' needs this file"))
+                    TemplateError(
+                        file: configFile, line: nil,
+                        problem: "\(use.key): unknown template '\(use.name)' (no \(use.name).subject.mustache and "
+                            + "\(use.name).text.mustache in \(directory))"))
+            } else {
+                for part in missing {
+                    errors.append(
+                        TemplateError(
+                            file: file(of: "\(use.name).\(part)"), problem: "template '\(use.name)' needs this file"))
+                }
             }
         }
         for name in sources.keys.sorted() {

@@ -11,7 +11,7 @@ struct Check: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let configuration = try Workspace.loadConfiguration(global)
+        let configuration = try Workspace.loadConfiguration(global, secrets: .read)
         var failed = false
         var contacts = 0
         do {

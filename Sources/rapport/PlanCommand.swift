@@ -39,7 +39,7 @@ struct Plan: ParsableCommand {
     func run() throws {
         let workspace = try Workspace.open(global)
         let engine = try makeEngine(
-            workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning))
+            workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning), delivers: false)
         let instant = try now.map(parseInstant) ?? Date()
         do {
             try engine.reloadDataIfChanged()

@@ -21,7 +21,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = makeLogger()
-        let workspace = try Workspace.open(global)
+        let workspace = try Workspace.open(global, secrets: .read)
         let configuration = workspace.configuration
         let lock: StoreLock
         do {
@@ -77,8 +77,11 @@ struct Run: ParsableCommand {
     }
 }
 
-/// Builds the engine, printing template and transport errors one per line.
-func makeEngine(_ configuration: Configuration, store: any OutboxStore, logger: Logger) throws -> Engine {
+/// Builds the engine, printing template and transport errors one per line. An engine that only
+/// plans (`delivers: false`) opens no transport and needs no secrets.
+func makeEngine(_ configuration: Configuration, store: any OutboxStore, logger: Logger, delivers: Bool = true) throws
+    -> Engine
+{
     let renderer: Renderer
     do {
         renderer = try Renderer(configuration: configuration)
@@ -86,9 +89,9 @@ func makeEngine(_ configuration: Configuration, store: any OutboxStore, logger: 
         for problem in error.errors { printError("error: \(problem)") }
         throw ExitCode.failure
     }
-    let transports: Transports
+    var transports: Transports?
     do {
-        transports = try Transports(configuration: configuration)
+        if delivers { transports = try Transports(configuration: configuration) }
     } catch {
         printError("error: \(configuration.file): transports: \(error)")
         throw ExitCode.failure

@@ -30,8 +30,11 @@ struct Workspace {
     var store: SQLiteOutbox
 
     /// Loads the configuration and opens the store, printing every error on one line each.
-    static func open(_ options: GlobalOptions) throws -> Workspace {
-        let configuration = try loadConfiguration(options)
+    ///
+    /// Secrets are only read for commands that deliver (`run`) or validate them (`check`): an
+    /// operator reviewing the queue needs no SMTP password.
+    static func open(_ options: GlobalOptions, secrets: Configuration.Secrets = .skip) throws -> Workspace {
+        let configuration = try loadConfiguration(options, secrets: secrets)
         do {
             return Workspace(configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath))
         } catch {
@@ -40,11 +43,11 @@ struct Workspace {
         }
     }
 
-    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
+    static func loadConfiguration(_ options: GlobalOptions, secrets: Configuration.Secrets) throws -> Configuration {
         let environment = ProcessInfo.processInfo.environment
         let path = Configuration.locate(explicit: options.config, environment: environment)
         do {
-            return try Configuration.load(path: path, environment: environment)
+            return try Configuration.load(path: path, environment: environment, secrets: secrets)
         } catch {
             for problem in error.errors { printError("error: \(problem)") }
             throw ExitCode.failure
