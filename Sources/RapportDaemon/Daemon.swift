@@ -86,6 +86,7 @@ public final class Daemon: @unchecked Sendable {
             } catch {
                 logger.error("cannot release leases", metadata: ["error": "\(error)"])
             }
+            engine.recordHeartbeat(lastError: nil, stopped: true)
             logger.info("stopped")
             exit(0)
         }
@@ -95,6 +96,8 @@ public final class Daemon: @unchecked Sendable {
     func tick() {
         guard !stopping.load(ordering: .sequentiallyConsistent) else { return }
         let started = ContinuousClock.now
+        var tickError: String?
+        defer { engine.recordHeartbeat(lastError: tickError) }
         do {
             try engine.reloadDataIfChanged()
         } catch {
@@ -104,6 +107,7 @@ public final class Daemon: @unchecked Sendable {
                     "errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")",
                 ])
             for problem in error.errors.prefix(20) { logger.error("\(problem)") }
+            tickError = "data file rejected: \(error.errors.first.map(\.description) ?? "")"
         }
         do {
             if engine.snapshot != nil {
@@ -131,6 +135,7 @@ public final class Daemon: @unchecked Sendable {
             }
         } catch {
             logger.error("tick failed", metadata: ["error": "\(error)"])
+            tickError = "\(error)"
         }
     }
 

@@ -27,7 +27,7 @@ public struct DispatchReport: Sendable, Hashable {
 /// An engine is used from one thread at a time (the daemon's tick queue).
 public final class Engine {
     public private(set) var configuration: Configuration
-    public let store: any OutboxStore
+    public let store: any OperatorStore
     public private(set) var renderer: Renderer
     /// `nil` for an engine that only plans (operator commands need no delivery credentials).
     public private(set) var transports: Transports?
@@ -37,9 +37,12 @@ public final class Engine {
     /// Identifies this daemon in leases: `host:pid`.
     public let owner: String
     private let jitter: @Sendable () -> Double
+    /// How each transport has fared, for heartbeats and `rapport status`.
+    public private(set) var transportHealth: [String: TransportHealth] = [:]
+    private let startedAt = Date()
 
     public init(
-        configuration: Configuration, store: any OutboxStore, renderer: Renderer, transports: Transports?,
+        configuration: Configuration, store: any OperatorStore, renderer: Renderer, transports: Transports?,
         logger: Logger,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }
     ) {
@@ -84,6 +87,16 @@ public final class Engine {
         }
         guard let fresh else { return false }
         snapshot = fresh
+        do {
+            let kinds = Dictionary(fresh.contacts.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
+            for change in try store.recordKinds(kinds, at: Date()) {
+                logger.info(
+                    "contact kind changed",
+                    metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
+            }
+        } catch {
+            logger.error("cannot record contact kinds", metadata: ["error": "\(error)"])
+        }
         logger.info("data loaded", metadata: ["file": "\(dataSource.path)", "contacts": "\(fresh.contacts.count)"])
         return true
     }
@@ -202,6 +215,17 @@ public final class Engine {
             report.failed += 1
             logger.error("message cannot be sent", metadata: ["id": "\(message.id)", "error": "\(error)"])
         }
+        var health = transportHealth[transport.name] ?? TransportHealth(name: transport.name)
+        if case .delivered = outcome {
+            health.lastSuccessAt = Date()
+            health.consecutiveFailures = 0
+        } else {
+            health.lastFailureAt = Date()
+            health.consecutiveFailures += 1
+            if case .retry(let detail, _) = outcome { health.lastFailure = detail }
+            if case .failed(let detail) = outcome { health.lastFailure = detail }
+        }
+        transportHealth[transport.name] = health
         try store.record(
             outcome, for: message.id, owner: owner, transport: transport.name, startedAt: now,
             latency: ContinuousClock.now - started, at: now)
@@ -220,6 +244,31 @@ public final class Engine {
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         return .retry(detail: error.detail, retryAt: now.addingTimeInterval(seconds))
     }
+
+    // MARK: - Heartbeat
+
+    /// Records that a tick ended (at the real time, not a simulated one), with its error if any.
+    public func recordHeartbeat(lastError: String?, stopped: Bool = false) {
+        let now = Date()
+        if let lastError {
+            self.lastError = (lastError, now)
+        }
+        let beat = DaemonHeartbeat(
+            owner: owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), version: Engine.version,
+            startedAt: startedAt, tickSeconds: Double(configuration.tickInterval.components.seconds), lastTickAt: now,
+            lastError: self.lastError?.text, lastErrorAt: self.lastError?.at,
+            transports: transportHealth.values.sorted { $0.name < $1.name }, stoppedAt: stopped ? now : nil)
+        do {
+            try store.record(beat)
+        } catch {
+            logger.error("cannot record the heartbeat", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private var lastError: (text: String, at: Date)?
+
+    /// Rapport's version, as recorded in heartbeats.
+    public static let version = "0.1.0"
 
     /// The envelope a transport sends for a stored message.
     public static func envelope(for message: StoredMessage, at date: Date) throws -> Envelope {

@@ -73,6 +73,40 @@ enum OutboxMigrations {
                         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v2-operator: contact events, heartbeats, kinds") { db in
+            // Events name their contact, so a relationship's timeline is one query. The
+            // append-only triggers are lifted for the one-time backfill only.
+            try db.execute(
+                sql: """
+                    ALTER TABLE event ADD COLUMN contact_id TEXT;
+                    DROP TRIGGER event_is_append_only_update;
+                    UPDATE event SET contact_id = (SELECT contact_id FROM message WHERE message.id = event.message_id);
+                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE INDEX event_by_contact ON event (contact_id);
+                    CREATE INDEX event_by_time ON event (at);
+
+                    CREATE TABLE daemon (
+                        owner TEXT PRIMARY KEY NOT NULL,
+                        host TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        version TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        tick_seconds REAL NOT NULL,
+                        last_tick_at REAL,
+                        last_error TEXT,
+                        last_error_at REAL,
+                        transports TEXT NOT NULL DEFAULT '[]',
+                        stopped_at REAL
+                    );
+
+                    CREATE TABLE contact_kind (
+                        contact_id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        since REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

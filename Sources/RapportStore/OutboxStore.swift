@@ -46,41 +46,39 @@ public struct ApplySummary: Sendable, Hashable {
     public init() {}
 }
 
-/// Which messages a listing shows.
+/// Which messages a listing shows. Every criterion given must hold.
 public struct MessageFilter: Sendable {
     public var states: Set<MessageState> = []
     public var kind: ContactKind?
     public var contactID: String?
     public var channel: Channel?
+    /// A rule kind (`checkin`, `progress`, `promotion`).
+    public var ruleKind: RuleKind?
+    /// An exact rule, e.g. `campaign:winter-sale`.
+    public var rule: RuleID?
+    /// The account manager's name, as in the data.
+    public var accountManager: String?
+    /// Due at or after.
+    public var dueAfter: Date?
+    /// Due before.
+    public var dueBefore: Date?
     public var limit: Int?
 
     public init(
         states: Set<MessageState> = [], kind: ContactKind? = nil, contactID: String? = nil, channel: Channel? = nil,
-        limit: Int? = nil
+        ruleKind: RuleKind? = nil, rule: RuleID? = nil, accountManager: String? = nil, dueAfter: Date? = nil,
+        dueBefore: Date? = nil, limit: Int? = nil
     ) {
         self.states = states
         self.kind = kind
         self.contactID = contactID
         self.channel = channel
+        self.ruleKind = ruleKind
+        self.rule = rule
+        self.accountManager = accountManager
+        self.dueAfter = dueAfter
+        self.dueBefore = dueBefore
         self.limit = limit
-    }
-}
-
-/// An operator's decision about a message.
-public enum OperatorAction: String, Sendable, CaseIterable {
-    case approve
-    case hold
-    case release
-    case cancel
-
-    /// The states the action applies to.
-    public var allowedStates: Set<MessageState> {
-        switch self {
-        case .approve: [.pendingApproval]
-        case .hold: [.pendingApproval, .scheduled, .retryWait]
-        case .release: [.held]
-        case .cancel: [.pendingApproval, .scheduled, .retryWait, .held]
-        }
     }
 }
 

@@ -302,6 +302,29 @@ public final class SQLiteOutbox: OutboxStore {
                 clauses.append("channel = ?")
                 arguments.append(channel.rawValue)
             }
+            if let ruleKind = filter.ruleKind {
+                switch ruleKind {
+                case .checkin: clauses.append("rule = 'checkin'")
+                case .progress: clauses.append("rule LIKE 'progress:%'")
+                case .promotion: clauses.append("rule LIKE 'campaign:%'")
+                }
+            }
+            if let rule = filter.rule {
+                clauses.append("rule = ?")
+                arguments.append(rule.description)
+            }
+            if let manager = filter.accountManager {
+                clauses.append("json_extract(contact_json, '$.account_manager.name') = ? COLLATE NOCASE")
+                arguments.append(manager)
+            }
+            if let after = filter.dueAfter {
+                clauses.append("due_at >= ?")
+                arguments.append(after.timeIntervalSince1970)
+            }
+            if let before = filter.dueBefore {
+                clauses.append("due_at < ?")
+                arguments.append(before.timeIntervalSince1970)
+            }
             var sql = "SELECT * FROM message"
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
             sql += " ORDER BY due_at, id"
@@ -336,19 +359,6 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
-    public func events(messageID: String) throws(StoreError) -> [AuditEvent] {
-        try read("reading the audit trail of \(messageID)") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE message_id = ? ORDER BY id", arguments: [messageID])
-                .map { row in
-                    AuditEvent(
-                        at: Self.date(row["at"]), actor: row["actor"], action: row["action"],
-                        messageID: row["message_id"],
-                        fromState: (row["from_state"] as String?).flatMap(MessageState.init(rawValue:)),
-                        toState: (row["to_state"] as String?).flatMap(MessageState.init(rawValue:)), note: row["note"])
-                }
-        }
-    }
-
     public func countsByState() throws(StoreError) -> [MessageState: Int] {
         try read("counting messages") { db in
             var counts: [MessageState: Int] = [:]
@@ -356,68 +366,6 @@ public final class SQLiteOutbox: OutboxStore {
                 if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             return counts
-        }
-    }
-
-    // MARK: - Operator actions
-
-    public func perform(_ action: OperatorAction, on ids: [String], actor: String, note: String?, at date: Date)
-        throws(StoreError) -> [ActionResult]
-    {
-        try write("\(action.rawValue) by \(actor)") { db in
-            let now = date.timeIntervalSince1970
-            var results: [ActionResult] = []
-            for id in ids {
-                guard
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?",
-                        arguments: [id])
-                else {
-                    results.append(ActionResult(id: id, from: nil, to: nil, refusal: "no message with id \(id)"))
-                    continue
-                }
-                let state = MessageState(rawValue: row["state"]) ?? .failed
-                guard action.allowedStates.contains(state) else {
-                    let allowed = action.allowedStates.map(\.rawValue).sorted().joined(separator: ", ")
-                    results.append(
-                        ActionResult(
-                            id: id, from: state, to: nil,
-                            refusal: "it is \(state.rawValue); \(action.rawValue) applies to \(allowed)"))
-                    continue
-                }
-                let target: MessageState
-                switch action {
-                case .approve:
-                    target = .scheduled
-                    try db.execute(
-                        sql:
-                            "UPDATE message SET state = 'scheduled', approved_at = ?, approved_by = ?, updated_at = ? WHERE id = ?",
-                        arguments: [now, actor, now, id])
-                case .hold:
-                    target = .held
-                    try db.execute(
-                        sql: "UPDATE message SET state = 'held', updated_at = ? WHERE id = ?", arguments: [now, id])
-                case .release:
-                    let approved = !(row["requires_approval"] as Bool) || (row["approved_at"] as Double?) != nil
-                    target = approved ? .scheduled : .pendingApproval
-                    try db.execute(
-                        sql: "UPDATE message SET state = ?, updated_at = ? WHERE id = ?",
-                        arguments: [target.rawValue, now, id])
-                case .cancel:
-                    target = .cancelled
-                    try db.execute(
-                        sql: """
-                            UPDATE message SET state = 'cancelled', closed_at = ?, closed_by = ?, updated_at = ?,
-                                reason = ?
-                            WHERE id = ?
-                            """,
-                        arguments: [now, actor, now, "cancelled by \(actor)" + (note.map { ": \($0)" } ?? ""), id])
-                }
-                try Self.log(
-                    db, at: now, actor: actor, action: action.rawValue, id: id, from: state, to: target, note: note)
-                results.append(ActionResult(id: id, from: state, to: target, refusal: nil))
-            }
-            return results
         }
     }
 
@@ -431,10 +379,10 @@ public final class SQLiteOutbox: OutboxStore {
     ) throws {
         try db.execute(
             sql: """
-                INSERT INTO event (at, actor, action, message_id, from_state, to_state, note)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (at, actor, action, message_id, from_state, to_state, note, contact_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT contact_id FROM message WHERE id = ?))
                 """,
-            arguments: [at, actor, action, id, from?.rawValue, to?.rawValue, note])
+            arguments: [at, actor, action, id, from?.rawValue, to?.rawValue, note, id])
     }
 
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
@@ -470,7 +418,7 @@ public final class SQLiteOutbox: OutboxStore {
             closedBy: row["closed_by"])
     }
 
-    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try pool.read(body)
         } catch {
@@ -478,7 +426,7 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
-    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try pool.write(body)
         } catch {

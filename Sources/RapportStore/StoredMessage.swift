@@ -90,4 +90,20 @@ public struct AuditEvent: Sendable, Hashable {
     public var fromState: MessageState?
     public var toState: MessageState?
     public var note: String?
+    /// The contact concerned, for a message's events and for contact events (kind changes).
+    public var contactID: String?
+
+    public init(
+        at: Date, actor: String, action: String, messageID: String?, fromState: MessageState?, toState: MessageState?,
+        note: String?, contactID: String? = nil
+    ) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.messageID = messageID
+        self.fromState = fromState
+        self.toState = toState
+        self.note = note
+        self.contactID = contactID
+    }
 }

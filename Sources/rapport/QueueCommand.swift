@@ -3,10 +3,6 @@ import Foundation
 import RapportCore
 import RapportStore
 
-extension MessageState: ExpressibleByArgument {}
-extension ContactKind: ExpressibleByArgument {}
-extension Channel: ExpressibleByArgument {}
-
 /// The fields of a message in `--json` listings.
 struct MessageSummary: Encodable {
     var id: String
@@ -47,51 +43,60 @@ struct MessageSummary: Encodable {
 
 struct Queue: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List messages by due time, with a count by state.")
+        abstract: "List messages by due time, with a count by state.",
+        discussion: "Exits 3 when a filter was given and nothing matched.")
 
     @OptionGroup var global: GlobalOptions
-
-    @Option(name: .long, help: "Only messages in this state (repeatable).")
-    var state: [MessageState] = []
-
-    @Option(help: "Only messages to clients or to customers.")
-    var kind: ContactKind?
-
-    @Option(help: "Only messages to this contact id.")
-    var contact: String?
-
-    @Option(help: "Only email or webhook messages.")
-    var channel: Channel?
+    @OptionGroup var filter: MessageFilterOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Show at most this many.")
     var limit: Int?
 
-    @Flag(help: "Print a JSON array instead of a table.")
-    var json = false
-
     func run() throws {
         let workspace = try Workspace.open(global)
-        let filter = MessageFilter(
-            states: Set(state), kind: kind, contactID: contact, channel: channel, limit: limit)
-        let messages = try workspace.store.messages(matching: filter)
-        if json {
+        let messages = try workspace.store.messages(matching: filter.filter(now: Date(), limit: limit))
+        switch output.resolved {
+        case .json:
             print(jsonText(messages.map(MessageSummary.init)))
-        } else {
-            print("ID               DUE (UTC)        STATE      CONTACT  RULE        SUBJECT")
-            for message in messages {
-                print(
-                    "\(message.id) \(shortUTC(message.dueAt)) \(fit(message.state.rawValue, 10)) "
-                        + "\(fit(message.contactID, 8)) \(fit(message.rule.description, 11)) "
-                        + fit(message.content.subject, 14))
-            }
-            var counts: [MessageState: Int] = [:]
-            for message in messages { counts[message.state, default: 0] += 1 }
-            let summary = MessageState.allCases.compactMap { state in
-                counts[state].map { "\($0) \(state.rawValue)" }
-            }
-            print("\(messages.count) messages" + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
+        case .csv:
+            print(
+                csvText(
+                    header: ["id", "due_at", "state", "kind", "contact_id", "rule", "channel", "recipient", "subject"],
+                    rows: messages.map {
+                        [
+                            $0.id, $0.dueAt.formatted(.iso8601), $0.state.rawValue, $0.contactKind.rawValue,
+                            $0.contactID,
+                            $0.rule.description, $0.channel.rawValue, $0.content.recipientAddress ?? "",
+                            $0.content.subject,
+                        ]
+                    }))
+        case .table:
+            let table = Table(columns: [
+                Column(title: "ID", width: 10), Column(title: "DUE (UTC)", width: 16),
+                Column(title: "STATE", width: 16),
+                Column(title: "CONTACT", width: 8), Column(title: "RULE", width: 13),
+                Column(title: "SUBJECT", width: 0, flexible: true),
+            ])
+            print(
+                table.render(
+                    messages.map {
+                        [
+                            String($0.id.prefix(10)), shortUTC($0.dueAt), $0.state.rawValue, $0.contactID,
+                            $0.rule.description, $0.content.subject,
+                        ]
+                    }))
+            print(summaryLine(messages))
         }
-        let filtered = !state.isEmpty || kind != nil || contact != nil || channel != nil
-        if messages.isEmpty && filtered { throw ExitCode.nothingMatched }
+        if messages.isEmpty && !filter.isEmpty { throw ExitCode.nothingMatched }
+    }
+
+    /// "5 messages: 1 pending_approval, 3 scheduled, 1 sent", in the state machine's order.
+    func summaryLine(_ messages: [StoredMessage]) -> String {
+        var counts: [MessageState: Int] = [:]
+        for message in messages { counts[message.state, default: 0] += 1 }
+        let parts = MessageState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        let noun = messages.count == 1 ? "message" : "messages"
+        return "\(messages.count) \(noun)" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
     }
 }

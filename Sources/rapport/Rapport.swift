@@ -11,11 +11,14 @@ struct Rapport: ParsableCommand {
             /etc/rapport/rapport.toml.
 
             Exit codes: 0 ok, 1 error, 2 usage, 3 nothing matched.
+
+            Shell completions: rapport --generate-completion-script bash|zsh|fish.
             """,
         version: "0.1.0",
         subcommands: [
-            Run.self, Check.self, Plan.self, Queue.self, Show.self, Approve.self, Hold.self, Release.self,
-            Cancel.self,
+            Run.self, Check.self, Plan.self, Status.self, Queue.self, Show.self, Approve.self, Hold.self,
+            Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Contacts.self, ContactCommand.self,
+            Audit.self,
         ]
     )
 }

@@ -79,7 +79,7 @@ struct Run: ParsableCommand {
 
 /// Builds the engine, printing template and transport errors one per line. An engine that only
 /// plans (`delivers: false`) opens no transport and needs no secrets.
-func makeEngine(_ configuration: Configuration, store: any OutboxStore, logger: Logger, delivers: Bool = true) throws
+func makeEngine(_ configuration: Configuration, store: any OperatorStore, logger: Logger, delivers: Bool = true) throws
     -> Engine
 {
     let renderer: Renderer

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import RapportCore
 import RapportDaemon
+import RapportDelivery
 import RapportStore
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one message exactly as it will be sent, with its attempts and audit trail.")
+        abstract: "Show one message exactly as it will be sent, with why, its attempts and its audit trail.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -21,8 +22,11 @@ struct Show: ParsableCommand {
 
     struct Detail: Encodable {
         var message: MessageSummary
+        var timezone: String?
+        var dueLocal: String?
         var sender: String
         var replyTo: String?
+        var headers: [String]
         var text: String
         var html: String?
         var webhookBody: String?
@@ -30,7 +34,8 @@ struct Show: ParsableCommand {
         var audit: [AuditLine]
 
         enum CodingKeys: String, CodingKey {
-            case message, sender, text, html, attempts, audit
+            case message, timezone, sender, headers, text, html, attempts, audit
+            case dueLocal = "due_local"
             case replyTo = "reply_to"
             case webhookBody = "webhook_body"
         }
@@ -72,42 +77,57 @@ struct Show: ParsableCommand {
                 at: $0.at, actor: $0.actor, action: $0.action, from: $0.fromState?.rawValue, to: $0.toState?.rawValue,
                 note: $0.note)
         }
-        let body: String? =
-            message.channel == .webhook
-            ? String(
-                decoding: WebhookMessage(message, sentAt: message.sentAt ?? message.dueAt).encoded(), as: UTF8.self)
-            : nil
+        let contact = try? JSONDecoder().decode(ContactPayload.self, from: Data(message.content.contactJSON.utf8))
+        let zone = contact.flatMap { TimeZone(identifier: $0.timezone) }
+        let dueLocal = zone.map { localDescription(message.dueAt, in: $0) }
+        let sentAt = message.sentAt ?? message.dueAt
+        let envelope = try? Engine.envelope(for: message, at: sentAt)
+        let body = message.channel == .webhook ? envelope.map { String(decoding: $0.webhookBody, as: UTF8.self) } : nil
+        var headers: [String] = []
+        if message.channel == .email, let envelope {
+            let raw = String(decoding: MIMEMessage.render(envelope, date: sentAt), as: UTF8.self)
+            let head = raw.components(separatedBy: "\r\n\r\n").first ?? ""
+            headers = head.components(separatedBy: "\r\n")
+        }
         if json {
             print(
                 jsonText(
                     Detail(
-                        message: MessageSummary(message), sender: message.content.sender,
-                        replyTo: message.content.replyTo,
+                        message: MessageSummary(message), timezone: contact?.timezone, dueLocal: dueLocal,
+                        sender: message.content.sender, replyTo: message.content.replyTo, headers: headers,
                         text: message.content.text, html: message.content.html, webhookBody: body, attempts: attempts,
                         audit: audit)))
             return
         }
         let content = message.content
         print("Message   \(message.id)  [\(message.state.rawValue)]")
-        print("Contact   \(message.contactID) (\(message.contactKind.rawValue))")
-        print("Rule      \(message.rule)  via \(message.channel.rawValue)  template \(message.template)")
-        print("Due       \(message.dueAt.formatted(.iso8601))")
+        let name = contact.map { " \($0.name)" } ?? ""
+        print("Contact   \(message.contactID)\(name) (\(message.contactKind.rawValue))")
+        print("Rule      \(message.rule) via \(message.channel.rawValue), template \(message.template)")
+        print("Due       \(message.dueAt.formatted(.iso8601))" + (dueLocal.map { "  (\($0))" } ?? ""))
         print("Why       \(message.reason)")
+        if message.requiresApproval {
+            let approval = message.approvedBy.map { by in
+                "approved by \(by)" + (message.approvedAt.map { " at \($0.formatted(.iso8601))" } ?? "")
+            }
+            print("Approval  required; " + (approval ?? "not yet approved"))
+        }
         if message.attempts > 0 {
             print("Attempts  \(message.attempts)" + (message.lastError.map { ", last error: \($0)" } ?? ""))
         }
-        print("")
-        print("From: \(content.sender)")
-        print(
-            "To: "
-                + [content.recipientName, content.recipientAddress.map { "<\($0)>" }].compactMap { $0 }.joined(
-                    separator: " "))
-        if let replyTo = content.replyTo { print("Reply-To: \(replyTo)") }
-        print("Subject: \(content.subject)")
-        print("")
+        if let sent = message.sentAt { print("Sent      \(sent.formatted(.iso8601))") }
+        if !headers.isEmpty {
+            print("--- headers ---")
+            for header in headers { print(header) }
+        } else {
+            print("--- message ---")
+            print("From: \(content.sender)")
+            print("Subject: \(content.subject)")
+        }
+        print("--- text ---")
         print(content.text)
         if html, let htmlPart = content.html {
-            print("--- HTML ---")
+            print("--- html ---")
             print(htmlPart)
         }
         if let body {
@@ -118,8 +138,8 @@ struct Show: ParsableCommand {
             print("--- attempts ---")
             for attempt in attempts {
                 print(
-                    "\(attempt.at.formatted(.iso8601))  \(attempt.transport)  \(attempt.outcome)  \(attempt.latencyMs) ms  \(attempt.detail)"
-                )
+                    "\(attempt.at.formatted(.iso8601))  \(attempt.transport)  \(attempt.outcome)  "
+                        + "\(attempt.latencyMs) ms  \(attempt.detail)")
             }
         }
         print("--- audit ---")
@@ -128,4 +148,13 @@ struct Show: ParsableCommand {
             print("\(line.at.formatted(.iso8601))  \(line.actor)  \(line.action)  \(states)  \(line.note ?? "")")
         }
     }
+}
+
+/// "Mon 7 Dec 2026 10:00 GMT, Europe/London": a time as the recipient reads it.
+func localDescription(_ date: Date, in zone: TimeZone) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = zone
+    formatter.dateFormat = "EEE d MMM yyyy HH:mm zzz"
+    return "\(formatter.string(from: date)), \(zone.identifier)"
 }

@@ -62,7 +62,8 @@ struct Workspace {
             if matches.count == 1 {
                 ids.append(matches[0])
             } else if matches.isEmpty {
-                printError("error: no message with id '\(text)'")
+                let suggestion = try closestID(to: text.lowercased()).map { "; did you mean \($0)?" } ?? ""
+                printError("error: no message with id '\(text)'\(suggestion)")
                 throw ExitCode.nothingMatched
             } else {
                 printError("error: '\(text)' matches several messages; type more of the id")
@@ -71,6 +72,36 @@ struct Workspace {
         }
         return ids
     }
+}
+
+extension Workspace {
+    /// The stored id nearest to `typed` by edit distance over its length, if any is close.
+    func closestID(to typed: String) throws -> String? {
+        var best: (id: String, distance: Int)?
+        for id in try store.ids(startingWith: "", limit: 1_000_000) {
+            let distance = editDistance(typed, String(id.prefix(max(typed.count, 1))))
+            if distance < (best?.distance ?? Int.max) { best = (id, distance) }
+        }
+        guard let best, best.distance <= max(2, typed.count / 3) else { return nil }
+        return best.id
+    }
+}
+
+/// Levenshtein distance between two short strings.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a)
+    let b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
 }
 
 /// The logger for commands: one line per event on standard error.
@@ -100,12 +131,6 @@ func operatorName(_ explicit: String?) -> String {
 func shortUTC(_ date: Date) -> String {
     let text = date.formatted(.iso8601)
     return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
-}
-
-/// Fits text into `width` columns, marking a cut with an ellipsis.
-func fit(_ text: String, _ width: Int) -> String {
-    if text.count <= width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
-    return String(text.prefix(width - 1)) + "…"
 }
 
 /// Encodes a value as pretty JSON with sorted keys and ISO 8601 dates.

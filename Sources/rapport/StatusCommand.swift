@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import RapportCore
+import RapportDaemon
+import RapportStore
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Is a daemon running, when did it last tick, what failed, how many messages in each state.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    struct Report: Encodable {
+        var running: Bool
+        var daemon: DaemonHeartbeat?
+        var store: String
+        var backend: String
+        var counts: [String: Int]
+    }
+
+    func run() throws {
+        let workspace = try Workspace.open(global)
+        let beats = try workspace.store.heartbeats()
+        let latest = beats.first
+        // The lock is the authority for a local store; testing it never takes it.
+        let locked = StoreLock.isHeld(storePath: workspace.configuration.storePath)
+        let counts = try workspace.store.countsByState()
+        let report = Report(
+            running: locked, daemon: latest, store: workspace.configuration.storePath, backend: "sqlite",
+            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+        if json {
+            print(jsonText(report))
+            return
+        }
+        let now = Date()
+        if locked, let latest {
+            print(
+                "daemon    running: pid \(latest.pid) on \(latest.host), since \(latest.startedAt.formatted(.iso8601))")
+        } else if locked {
+            print("daemon    running (no heartbeat yet)")
+        } else {
+            let stopped = latest?.stoppedAt.map { ", stopped \(ago($0, now: now))" } ?? ""
+            print("daemon    not running\(stopped)")
+        }
+        if let latest {
+            if let tick = latest.lastTickAt {
+                let late = locked && now.timeIntervalSince(tick) > 3 * latest.tickSeconds + 5
+                print(
+                    "last tick \(ago(tick, now: now))"
+                        + (late ? "  (LATE: ticks every \(Int(latest.tickSeconds)) s)" : ""))
+            }
+            if let error = latest.lastError, let at = latest.lastErrorAt {
+                print("last error \(ago(at, now: now)): \(error)")
+            }
+            for transport in latest.transports {
+                var line = "transport \(transport.name): "
+                if transport.isFailing {
+                    line += "FAILING (\(transport.consecutiveFailures) in a row): \(transport.lastFailure ?? "")"
+                } else {
+                    line += "ok" + (transport.lastSuccessAt.map { ", last success \(ago($0, now: now))" } ?? "")
+                }
+                print(line)
+            }
+        }
+        print("store     sqlite \(workspace.configuration.storePath)")
+        let parts = MessageState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        print("messages  " + (parts.isEmpty ? "none" : parts.joined(separator: ", ")))
+    }
+}
+
+/// "3 min ago", "in 2 h".
+func ago(_ date: Date, now: Date) -> String {
+    let seconds = Int(now.timeIntervalSince(date))
+    let magnitude = abs(seconds)
+    let text: String
+    switch magnitude {
+    case ..<90: text = "\(magnitude) s"
+    case ..<5400: text = "\(magnitude / 60) min"
+    case ..<172_800: text = "\(magnitude / 3600) h"
+    default: text = "\(magnitude / 86_400) d"
+    }
+    return seconds >= 0 ? "\(text) ago" : "in \(text)"
+}
