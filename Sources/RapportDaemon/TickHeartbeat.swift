@@ -24,10 +24,12 @@ public final class TickHeartbeat: Sendable {
 
     private let state: Mutex<State>
 
+    /// A heartbeat for a loop of period `interval`, counting from now.
     public init(interval: Duration) {
         state = Mutex(State(interval: interval, lastBeat: .now))
     }
 
+    /// A copy of the current state.
     public var snapshot: State { state.withLock { $0 } }
 
     /// The loop's period changed (a reload).
@@ -35,6 +37,7 @@ public final class TickHeartbeat: Sendable {
         state.withLock { $0.interval = interval }
     }
 
+    /// A tick began.
     public func tickStarted() {
         state.withLock {
             $0.runningSince = .now
@@ -47,6 +50,7 @@ public final class TickHeartbeat: Sendable {
         state.withLock { $0.lastBeat = .now }
     }
 
+    /// A tick ended; `date` is the wall-clock time, kept for metrics when it `succeeded`.
     public func tickFinished(succeeded: Bool, at date: Date) {
         state.withLock {
             let now = ContinuousClock.now
