@@ -21,8 +21,8 @@ import Synchronization
 ///   a broken set is logged with every error and the running one stays; then `READY=1`.
 /// - With `$WATCHDOG_USEC`, a ``Watchdog`` pings from its own timer while ticks make progress.
 ///
-/// `@unchecked Sendable`: the engine and the reload flag are only used on the tick queue; the
-/// signal sources are set once in ``start()``; the rest is immutable or atomic.
+/// `@unchecked Sendable`: the engine is only used on the tick queue; the signal pipe is set
+/// once in ``start()``; the rest is immutable or atomic.
 public final class Daemon: @unchecked Sendable {
     private let engine: Engine
     private let configPath: String
@@ -35,7 +35,7 @@ public final class Daemon: @unchecked Sendable {
     private let watchdog: Watchdog?
     private let signalQueue = DispatchQueue(label: "rapport.signals")
     private let stopping = Atomic<Bool>(false)
-    private var signalSources: [any DispatchSourceProtocol] = []
+    private var signals: SignalPipe?
     /// The tick loop; set at the end of `init` (its body calls back into the daemon).
     public private(set) var loop: TickLoop!
 
@@ -72,22 +72,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// Installs the signal handlers, starts ticking at once (then every tick interval) and the
     /// watchdog, and tells systemd the daemon is ready.
-    public func start() {
-        for signal in [SIGTERM, SIGINT, SIGHUP] {
-            Glibc.signal(signal, SIG_IGN)
+    public func start() throws(SignalPipeError) {
+        signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP], queue: signalQueue) { [self] signal in
+            switch signal {
+            case SIGTERM: requestStop(reason: "SIGTERM")
+            case SIGINT: requestStop(reason: "SIGINT")
+            default:
+                // Announced at once; the work waits for the tick in progress, on the tick queue.
+                notify(
+                    .reloading(monotonicMicroseconds: SystemdNotifier.monotonicMicroseconds(), status: "reloading"))
+                loop.queue.async { self.reload() }
+            }
         }
-        let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: signalQueue)
-        term.setEventHandler { [self] in requestStop(reason: "SIGTERM") }
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: signalQueue)
-        interrupt.setEventHandler { [self] in requestStop(reason: "SIGINT") }
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler { [self] in
-            // Announced at once; the work waits for the tick in progress, on the tick queue.
-            notify(.reloading(monotonicMicroseconds: SystemdNotifier.monotonicMicroseconds(), status: "reloading"))
-            loop.queue.async { self.reload() }
-        }
-        signalSources = [term, interrupt, hangup]
-        for source in signalSources { source.resume() }
         loop.start()
         watchdog?.start()
         let interval = engine.configuration.tickInterval
@@ -114,7 +110,6 @@ public final class Daemon: @unchecked Sendable {
         notify(.stopping(status: "stopping: finishing the message in flight"))
         // Runs after the tick in progress, which sees the flag between two messages.
         loop.queue.async { [self] in
-            for source in signalSources { source.cancel() }
             loop.cancel()
             watchdog?.stop()
             do {

@@ -79,7 +79,12 @@ struct Run: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-        daemon.start()
+        do {
+            try daemon.start()
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
         withExtendedLifetime(lock) {
             dispatchMain()
         }
