@@ -1,7 +1,22 @@
 # Conveniences over scripts/; the README's two commands work without make.
+#
+# `make install` puts Rapport in its FHS places; DESTDIR stages the tree for packagers and
+# PREFIX moves the program's own files (the configuration stays in SYSCONFDIR, the state in
+# STATEDIR). BIN picks the binary to install (default: a release build, made if missing).
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/rapport
+BINDIR = $(PREFIX)/bin
+UNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
+DATADIR = $(PREFIX)/share/rapport
+TEMPLATEDIR = $(DATADIR)/templates
+DOCDIR = $(PREFIX)/share/doc/rapport
+CONFDIR = $(SYSCONFDIR)/rapport
+BIN ?= .build/release/rapport
 
-.PHONY: demo test build release format lint clean
+.PHONY: demo test build release format lint clean install uninstall check-unit
 
 demo:
 	bash scripts/demo.sh
@@ -15,11 +30,50 @@ build:
 release:
 	swift build -c release --product rapport
 
+.build/release/rapport:
+	swift build -c release --product rapport
+
 format:
 	swift format --in-place --recursive Package.swift Sources Tests
 
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests
+
+# systemd-analyze verify and security (fails above an exposure of 2.0).
+check-unit:
+	bash scripts/check-unit.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(TEMPLATEDIR)/partials $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/rapport
+	sed -e 's|/usr/local/bin/rapport|$(BINDIR)/rapport|' -e 's|/etc/rapport|$(CONFDIR)|g' \
+		-e 's|/usr/local/share/doc/rapport|$(DOCDIR)|' systemd/rapport.service > $(DESTDIR)$(UNITDIR)/rapport.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rapport.service
+	install -m 0644 systemd/rapport.sysusers $(DESTDIR)$(SYSUSERSDIR)/rapport.conf
+	sed -e 's|/var/lib/rapport|$(STATEDIR)|' -e 's|/etc/rapport|$(CONFDIR)|' systemd/rapport.tmpfiles \
+		> $(DESTDIR)$(TMPFILESDIR)/rapport.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/rapport.conf
+	install -m 0644 Templates/*.mustache $(DESTDIR)$(TEMPLATEDIR)/
+	install -m 0644 Templates/partials/*.mustache $(DESTDIR)$(TEMPLATEDIR)/partials/
+	install -m 0644 README.md docs/data.md docs/templates.md $(DESTDIR)$(DOCDIR)/
+	sed -e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@TEMPLATEDIR@|$(TEMPLATEDIR)|g' systemd/rapport.toml.in \
+		> $(DESTDIR)$(DATADIR)/rapport.toml.default
+	chmod 0644 $(DESTDIR)$(DATADIR)/rapport.toml.default
+	@# An existing configuration is the operator's: never overwritten.
+	test -e $(DESTDIR)$(CONFDIR)/rapport.toml || \
+		install -m 0644 $(DESTDIR)$(DATADIR)/rapport.toml.default $(DESTDIR)$(CONFDIR)/rapport.toml
+
+# Removes what install put in place; a configuration the operator changed and the state in
+# STATEDIR stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rapport $(DESTDIR)$(UNITDIR)/rapport.service \
+		$(DESTDIR)$(SYSUSERSDIR)/rapport.conf $(DESTDIR)$(TMPFILESDIR)/rapport.conf
+	if [ -e $(DESTDIR)$(CONFDIR)/rapport.toml ] && \
+		cmp -s $(DESTDIR)$(CONFDIR)/rapport.toml $(DESTDIR)$(DATADIR)/rapport.toml.default; then \
+		rm -f $(DESTDIR)$(CONFDIR)/rapport.toml; fi
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null
 
 clean:
 	rm -rf .build Examples/state

@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Only the server; the default traits pull in swift-configuration, which Rapport does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // libcurl, through pkg-config, and a few lines of C for its variadic calls.
@@ -56,6 +60,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The optional HTTP listener: /metrics, /healthz, /readyz (and later routes).
+        .target(
+            name: "RapportHTTP",
+            dependencies: [
+                "RapportDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -63,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "rapport",
             dependencies: [
-                "RapportCore", "RapportStore", "RapportDelivery", "RapportDaemon",
+                "RapportCore", "RapportStore", "RapportDelivery", "RapportDaemon", "RapportHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +95,10 @@ let package = Package(
         .testTarget(name: "RapportDeliveryTests", dependencies: ["RapportDelivery"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportDaemonTests",
-            dependencies: ["RapportCore", "RapportStore", "RapportDelivery", "RapportDaemon"],
+            dependencies: [
+                "RapportCore", "RapportStore", "RapportDelivery", "RapportDaemon",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RapportCLITests", dependencies: [], swiftSettings: swiftSettings),

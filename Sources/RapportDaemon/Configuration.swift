@@ -21,6 +21,9 @@ public struct Configuration: Sendable {
     public var leaseSeconds = 300.0
     public var retry = RetryPolicy()
     public var policy = Policy()
+    /// `[http] listen`: where `/metrics`, `/healthz` and `/readyz` are served; `nil` for no
+    /// listener.
+    public var httpListen: HTTPListenAddress?
 
     /// How email leaves: SMTP through libcurl, or files in a folder.
     public enum EmailTransportSettings: Sendable {
@@ -149,6 +152,15 @@ struct ConfigurationReader {
             }
             daemon.finish()
         }
+        if let http = root.table("http") {
+            if let text = http.string("listen") {
+                configuration.httpListen = HTTPListenAddress(parsing: text)
+                if configuration.httpListen == nil {
+                    http.fail("listen", "'\(text)' is not host:port (such as \"127.0.0.1:9465\")")
+                }
+            }
+            http.finish()
+        }
         configuration.policy = readPolicy()
         root.finish()
         return sink.errors.isEmpty ? configuration : nil
@@ -218,27 +230,35 @@ struct ConfigurationReader {
         }
     }
 
-    /// A secret from `<name>_file` or `<name>_env`; an inline `<name>` is refused so that
+    /// A secret from `<name>_file`, `<name>_env` or `<name>_credential` (a file in systemd's
+    /// `$CREDENTIALS_DIRECTORY`, from `LoadCredential=`); an inline `<name>` is refused so that
     /// secrets never sit in a file that is shown, copied and committed.
     private func secret(_ table: TOMLReader, _ name: String, required: Bool) -> String? {
         if table.string(name) != nil {
-            table.fail(name, "inline secrets are not accepted; use \(name)_file or \(name)_env")
+            table.fail(name, "inline secrets are not accepted; use \(name)_file, \(name)_env or \(name)_credential")
         }
         let file = table.string("\(name)_file")
         let variable = table.string("\(name)_env")
-        if file == nil, variable == nil {
-            if required { table.fail("\(name)_file", "required (or \(name)_env): the signing secret, whsec_…") }
+        let credential = table.string("\(name)_credential")
+        let given = [file, variable, credential].compactMap { $0 }.count
+        if given == 0 {
+            if required {
+                table.fail("\(name)_file", "required (or \(name)_env, \(name)_credential): the signing secret, whsec_…")
+            }
+            return nil
+        }
+        if given > 1 {
+            table.fail(
+                credential != nil ? "\(name)_credential" : "\(name)_file",
+                "give only one of \(name)_file, \(name)_env, \(name)_credential")
+            return nil
+        }
+        if let credential, credential.isEmpty || credential.contains("/") || credential == "." || credential == ".." {
+            table.fail("\(name)_credential", "'\(credential)' is not a credential name")
             return nil
         }
         guard readsSecrets else { return nil }
-        if let file {
-            let path = resolve(file)
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                table.fail("\(name)_file", "cannot read secret file \(path)")
-                return nil
-            }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        if let file { return readSecretFile(table, key: "\(name)_file", path: resolve(file), what: "secret file") }
         if let variable {
             guard let value = environment[variable], !value.isEmpty else {
                 table.fail("\(name)_env", "environment variable \(variable) is not set")
@@ -246,7 +266,25 @@ struct ConfigurationReader {
             }
             return value
         }
+        if let credential {
+            guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
+                table.fail(
+                    "\(name)_credential",
+                    "$CREDENTIALS_DIRECTORY is not set (LoadCredential=\(credential):… in the unit provides it)")
+                return nil
+            }
+            let path = (directory as NSString).appendingPathComponent(credential)
+            return readSecretFile(table, key: "\(name)_credential", path: path, what: "credential")
+        }
         return nil
+    }
+
+    private func readSecretFile(_ table: TOMLReader, key: String, path: String, what: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            table.fail(key, "cannot read \(what) \(path)")
+            return nil
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     // MARK: - Policy

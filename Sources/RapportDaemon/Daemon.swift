@@ -10,77 +10,108 @@ import Synchronization
     @preconcurrency import Glibc
 #endif
 
-/// The long-running daemon: a timer that ticks on one serial queue, and signal handlers.
+/// The long-running daemon: a ``TickLoop``, signal handlers, the systemd notifications and
+/// the watchdog around one ``Engine``.
 ///
-/// - A tick reloads the data if it changed, plans, and dispatches due messages. Ticks never
-///   overlap: they run on one serial queue, and a timer firing during a long tick is coalesced.
-/// - SIGTERM/SIGINT: stop claiming, finish the message in flight, release what was claimed
-///   but not started, exit 0.
-/// - SIGHUP: read the configuration and templates again; a broken one is logged with every
-///   error and the running configuration stays.
+/// - A tick reloads the data if it changed, plans, dispatches due messages, then refreshes the
+///   message gauges and sends `STATUS=`. Ticks never overlap and keep their period.
+/// - SIGTERM/SIGINT: `STOPPING=1`, stop claiming, finish the message in flight, release what
+///   was claimed but not started, exit 0.
+/// - SIGHUP: `RELOADING=1`; configuration, templates and data are read again and validated;
+///   a broken set is logged with every error and the running one stays; then `READY=1`.
+/// - With `$WATCHDOG_USEC`, a ``Watchdog`` pings from its own timer while ticks make progress.
 ///
-/// `@unchecked Sendable`: the engine is only used on the serial tick queue; the rest is
-/// immutable or guarded (`Atomic`, `Mutex`).
+/// `@unchecked Sendable`: the engine is only used on the tick queue; the signal pipe is set
+/// once in ``start()``; the rest is immutable or atomic.
 public final class Daemon: @unchecked Sendable {
     private let engine: Engine
     private let configPath: String
     private let environment: [String: String]
     private let logger: Logger
     private let clock: @Sendable () -> Date
-    private let queue = DispatchQueue(label: "rapport.tick")
+    private let notifier: SystemdNotifier
+    /// Counts sends, ticks and errors; rendered by the HTTP listener when there is one.
+    public let metrics: RapportMetrics
+    private let watchdog: Watchdog?
     private let signalQueue = DispatchQueue(label: "rapport.signals")
     private let stopping = Atomic<Bool>(false)
-    /// Set once in `start()`, cancelled on the tick queue at shutdown.
-    private var sources: [any DispatchSourceProtocol] = []
-    /// The tick timer; rescheduled on the tick queue when a reload changes the interval.
-    private var timer: (any DispatchSourceTimer)?
+    private var signals: SignalPipe?
+    /// The tick loop; set at the end of `init` (its body calls back into the daemon).
+    public private(set) var loop: TickLoop!
 
-    /// - Parameter clock: the time; tests and `--now` start it elsewhere.
+    /// - Parameters:
+    ///   - clock: the time; tests and `--now` start it elsewhere.
+    ///   - notifier: where `READY=1` and friends go (a no-op without `$NOTIFY_SOCKET`).
+    ///   - watchdog: from `$WATCHDOG_USEC`; `nil` for none.
     public init(
         engine: Engine, configPath: String, environment: [String: String], logger: Logger,
-        clock: @escaping @Sendable () -> Date
+        clock: @escaping @Sendable () -> Date, notifier: SystemdNotifier, metrics: RapportMetrics,
+        watchdog: WatchdogSettings?
     ) {
         self.engine = engine
         self.configPath = configPath
         self.environment = environment
         self.logger = logger
         self.clock = clock
+        self.notifier = notifier
+        self.metrics = metrics
+        engine.metrics = metrics
+        let heartbeat = TickHeartbeat(interval: engine.configuration.tickInterval)
+        self.watchdog = watchdog.map {
+            Watchdog(settings: $0, heartbeat: heartbeat, notifier: notifier, logger: logger)
+        }
+        self.loop = TickLoop(
+            label: "rapport.tick", heartbeat: heartbeat, logger: logger,
+            finished: { duration, succeeded in
+                metrics.tickFinished(duration: duration, succeeded: succeeded, at: Date())
+            }, body: { [unowned self] in try tick() })
     }
 
-    /// Installs the signal handlers and starts ticking at once, then every tick interval.
-    public func start() {
-        for signal in [SIGTERM, SIGINT, SIGHUP] {
-            Glibc.signal(signal, SIG_IGN)
+    /// The tick loop's heartbeat, for the watchdog and `/readyz`.
+    public var heartbeat: TickHeartbeat { loop.heartbeat }
+
+    /// Installs the signal handlers, starts ticking at once (then every tick interval) and the
+    /// watchdog, and tells systemd the daemon is ready.
+    public func start() throws(SignalPipeError) {
+        signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP], queue: signalQueue) { [self] signal in
+            switch signal {
+            case SIGTERM: requestStop(reason: "SIGTERM")
+            case SIGINT: requestStop(reason: "SIGINT")
+            default:
+                // Announced at once; the work waits for the tick in progress, on the tick queue.
+                notify(
+                    .reloading(monotonicMicroseconds: SystemdNotifier.monotonicMicroseconds(), status: "reloading"))
+                loop.queue.async { self.reload() }
+            }
         }
-        let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: signalQueue)
-        term.setEventHandler { [self] in requestStop(reason: "SIGTERM") }
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: signalQueue)
-        interrupt.setEventHandler { [self] in requestStop(reason: "SIGINT") }
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler { [self] in queue.async { self.reload() } }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
+        loop.start()
+        watchdog?.start()
         let interval = engine.configuration.tickInterval
-        timer.schedule(
-            deadline: .now(), repeating: .milliseconds(Int(interval.components.seconds) * 1000),
-            leeway: .milliseconds(50))
-        timer.setEventHandler { [self] in tick() }
-        self.timer = timer
-        sources = [term, interrupt, hangup, timer]
-        for source in sources { source.resume() }
         logger.info(
             "rapport started",
             metadata: [
                 "config": "\(configPath)", "store": "\(engine.configuration.storePath)",
                 "tick": "\(interval.components.seconds)s",
             ])
+        notify(.ready(status: "started; first tick running"))
+    }
+
+    private func notify(_ message: NotifyMessage) {
+        do {
+            try notifier.send(message)
+        } catch {
+            logger.warning("cannot notify the service manager", metadata: ["error": "\(error)"])
+        }
     }
 
     private func requestStop(reason: String) {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping", metadata: ["signal": "\(reason)"])
+        notify(.stopping(status: "stopping: finishing the message in flight"))
         // Runs after the tick in progress, which sees the flag between two messages.
-        queue.async { [self] in
-            for source in sources { source.cancel() }
+        loop.queue.async { [self] in
+            loop.cancel()
+            watchdog?.stop()
             do {
                 try engine.store.releaseLeases(owner: engine.owner, at: clock())
             } catch {
@@ -92,84 +123,125 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// One tick. Errors are logged and the next tick runs.
-    func tick() {
+    /// One tick: data, plan, dispatch, then gauges and `STATUS=`. A data file that fails
+    /// validation is logged and counted, not thrown: the last good data stays in force.
+    /// Every tick, thrown or not, leaves a heartbeat in the store for `rapport status`.
+    func tick() throws {
         guard !stopping.load(ordering: .sequentiallyConsistent) else { return }
-        let started = ContinuousClock.now
-        var tickError: String?
-        defer { engine.recordHeartbeat(lastError: tickError) }
         do {
-            try engine.reloadDataIfChanged()
+            try tickOnce()
+            engine.recordHeartbeat(lastError: dataError)
         } catch {
+            engine.recordHeartbeat(lastError: "\(error)")
+            throw error
+        }
+    }
+
+    /// The last data-file rejection, until a reload succeeds.
+    private var dataError: String?
+
+    private func tickOnce() throws {
+        let started = ContinuousClock.now
+        reloadData(force: false)
+        if engine.snapshot != nil {
+            let report = try engine.plan(now: clock())
+            if report.applied != ApplySummary() {
+                logger.info(
+                    "planned",
+                    metadata: [
+                        "added": "\(report.applied.inserted)", "retimed": "\(report.applied.retimed)",
+                        "cancelled": "\(report.applied.cancelled)", "refreshed": "\(report.applied.refreshed)",
+                    ])
+            }
+        }
+        let heartbeat = loop.heartbeat
+        let dispatched = try engine.dispatch(
+            now: clock,
+            shouldStop: { [self] in
+                heartbeat.beat()
+                return stopping.load(ordering: .sequentiallyConsistent)
+            })
+        if dispatched.attempted > 0 {
+            let elapsed = ContinuousClock.now - started
+            logger.info(
+                "dispatched",
+                metadata: [
+                    "sent": "\(dispatched.sent)", "retrying": "\(dispatched.retrying)",
+                    "failed": "\(dispatched.failed)", "ms": "\(Int(elapsed / .milliseconds(1)))",
+                ])
+        }
+        try refreshStatus(dispatched)
+    }
+
+    /// Reads the outbox counts once: the `rapport_messages` gauges and the `STATUS=` line.
+    private func refreshStatus(_ dispatched: DispatchReport) throws {
+        let now = clock()
+        let counts = try engine.store.messageCounts(dueBy: now)
+        metrics.refresh(counts: counts)
+        let due = counts.reduce(0) { $0 + $1.due }
+        let awaiting = counts.filter { $0.state == .pendingApproval }.reduce(0) { $0 + $1.count }
+        notify(
+            .status(
+                "last tick \(now.formatted(.iso8601)): sent \(dispatched.sent), \(due) due, "
+                    + "\(awaiting) awaiting approval"))
+    }
+
+    private func reloadData(force: Bool) {
+        do {
+            try engine.reloadData(force: force)
+            dataError = nil
+        } catch {
+            metrics.dataReloadFailed()
             logger.error(
                 "data file rejected, keeping the last good data",
                 metadata: [
                     "errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")",
                 ])
             for problem in error.errors.prefix(20) { logger.error("\(problem)") }
-            tickError = "data file rejected: \(error.errors.first.map(\.description) ?? "")"
-        }
-        do {
-            if engine.snapshot != nil {
-                let report = try engine.plan(now: clock())
-                if report.applied != ApplySummary() {
-                    logger.info(
-                        "planned",
-                        metadata: [
-                            "added": "\(report.applied.inserted)", "retimed": "\(report.applied.retimed)",
-                            "cancelled": "\(report.applied.cancelled)", "refreshed": "\(report.applied.refreshed)",
-                        ])
-                }
-            }
-            let dispatched = try engine.dispatch(
-                now: clock, shouldStop: { [self] in stopping.load(ordering: .sequentiallyConsistent) })
-            if dispatched.attempted > 0 {
-                logger.info(
-                    "dispatched",
-                    metadata: [
-                        "sent": "\(dispatched.sent)", "retrying": "\(dispatched.retrying)",
-                        "failed": "\(dispatched.failed)",
-                        "ms":
-                            "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
-                    ])
-            }
-        } catch {
-            logger.error("tick failed", metadata: ["error": "\(error)"])
-            tickError = "\(error)"
+            dataError = "data file rejected: \(error.errors.first.map(\.description) ?? "")"
         }
     }
 
-    /// Reloads configuration and templates; on any error the running ones stay.
+    /// Reloads configuration, templates and data (always re-read); on any error the running
+    /// configuration stays. Then `READY=1` and a tick.
     func reload() {
+        guard !stopping.load(ordering: .sequentiallyConsistent) else { return }
         logger.info("reloading", metadata: ["config": "\(configPath)"])
+        var outcome = "reloaded"
         do {
             let configuration = try Configuration.load(path: configPath, environment: environment)
             if configuration.storePath != engine.configuration.storePath {
                 logger.warning("store.path changed: a restart is needed to use the new store")
+            }
+            if configuration.httpListen != engine.configuration.httpListen {
+                logger.warning("http.listen changed: a restart is needed to move the listener")
             }
             let renderer = try Renderer(configuration: configuration)
             let transports = try Transports(configuration: configuration)
             let interval = configuration.tickInterval
             let intervalChanged = interval != engine.configuration.tickInterval
             engine.replace(configuration: configuration, renderer: renderer, transports: transports)
-            if intervalChanged {
-                timer?.schedule(
-                    deadline: .now() + .seconds(Int(interval.components.seconds)),
-                    repeating: .seconds(Int(interval.components.seconds)), leeway: .milliseconds(50))
-            }
+            if intervalChanged { loop.reschedule(interval: interval) }
             logger.info("reloaded", metadata: ["tick": "\(interval.components.seconds)s"])
         } catch let errors as ConfigurationErrors {
-            logger.error(
-                "reload rejected, keeping the running configuration", metadata: ["errors": "\(errors.errors.count)"])
-            for error in errors.errors { logger.error("\(error)") }
+            reject("configuration", errors.errors.map(\.description))
+            outcome = "reload rejected (\(errors.errors.count) errors); running the previous configuration"
         } catch let errors as TemplateErrors {
-            logger.error(
-                "reload rejected, keeping the running templates", metadata: ["errors": "\(errors.errors.count)"])
-            for error in errors.errors { logger.error("\(error)") }
+            reject("templates", errors.errors.map(\.description))
+            outcome = "reload rejected (\(errors.errors.count) template errors); running the previous templates"
         } catch {
-            logger.error("reload rejected, keeping the running configuration", metadata: ["error": "\(error)"])
+            reject("configuration", ["\(error)"])
+            outcome = "reload rejected; running the previous configuration"
         }
-        // The data is re-read on the next tick if it changed; a reload forces a look.
-        tick()
+        reloadData(force: true)
+        notify(.ready(status: outcome))
+        loop.runTick()
+    }
+
+    private func reject(_ what: String, _ problems: [String]) {
+        metrics.configReloadFailed()
+        logger.error(
+            "reload rejected, keeping the running \(what)", metadata: ["errors": "\(problems.count)"])
+        for problem in problems { logger.error("\(problem)") }
     }
 }

@@ -40,6 +40,8 @@ public final class Engine {
     /// How each transport has fared, for heartbeats and `rapport status`.
     public private(set) var transportHealth: [String: TransportHealth] = [:]
     private let startedAt = Date()
+    /// Where sends, failures and their latency are counted; `nil` counts nothing.
+    public var metrics: RapportMetrics?
 
     public init(
         configuration: Configuration, store: any OperatorStore, renderer: Renderer, transports: Transports?,
@@ -79,8 +81,17 @@ public final class Engine {
     /// - Returns: whether a new snapshot was loaded.
     @discardableResult
     public func reloadDataIfChanged() throws(DataErrors) -> Bool {
+        try reloadData(force: false)
+    }
+
+    /// Loads the data: always when `force` (a SIGHUP: the file may have changed without its
+    /// size, time or inode changing), else only if the file changed. A bad file is logged with
+    /// every error and the last good snapshot stays in force.
+    /// - Returns: whether a new snapshot was loaded.
+    @discardableResult
+    public func reloadData(force: Bool) throws(DataErrors) -> Bool {
         let fresh: Snapshot?
-        if snapshot == nil {
+        if snapshot == nil || force {
             fresh = try dataSource.load()
         } else {
             fresh = try dataSource.loadIfChanged()
@@ -198,12 +209,16 @@ public final class Engine {
             let receipt = try transport.deliver(envelope, at: Date())
             outcome = .delivered(detail: receipt.detail)
             report.sent += 1
+            metrics?.recordSend(transport: transport.name, failure: nil, duration: ContinuousClock.now - started)
             logger.info(
                 "sent",
                 metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
         } catch let error as DeliveryError {
             outcome = self.outcome(for: error, message: message, now: now)
             if case .retry = outcome { report.retrying += 1 } else { report.failed += 1 }
+            metrics?.recordSend(
+                transport: transport.name, failure: error.kind == .transient ? .transient : .permanent,
+                duration: ContinuousClock.now - started)
             logger.warning(
                 "delivery failed",
                 metadata: [
@@ -213,6 +228,7 @@ public final class Engine {
         } catch {
             outcome = .failed(detail: "\(error)")
             report.failed += 1
+            metrics?.recordSend(transport: transport.name, failure: .permanent, duration: ContinuousClock.now - started)
             logger.error("message cannot be sent", metadata: ["id": "\(message.id)", "error": "\(error)"])
         }
         var health = transportHealth[transport.name] ?? TransportHealth(name: transport.name)

@@ -102,6 +102,26 @@ public enum DeliveryOutcome: Sendable {
     case failed(detail: String)
 }
 
+/// How many messages share one state, contact kind and channel (a row of
+/// ``OutboxStore/messageCounts(dueBy:)``).
+public struct MessageCount: Sendable, Hashable {
+    public var state: MessageState
+    public var kind: ContactKind
+    public var channel: Channel
+    public var count: Int
+    /// Of those, how many are due for a send by the given time (`scheduled` past their due time,
+    /// `retry_wait` past their next attempt); 0 for every other state.
+    public var due: Int
+
+    public init(state: MessageState, kind: ContactKind, channel: Channel, count: Int, due: Int) {
+        self.state = state
+        self.kind = kind
+        self.channel = channel
+        self.count = count
+        self.due = due
+    }
+}
+
 /// The durable home of every message. Every state change is one transaction.
 ///
 /// SQLite (``SQLiteOutbox``) is the embedded default; a PostgreSQL implementation serves
@@ -134,4 +154,9 @@ public protocol OutboxStore: Sendable {
     func events(messageID: String) throws(StoreError) -> [AuditEvent]
     /// Counts of messages by state.
     func countsByState() throws(StoreError) -> [MessageState: Int]
+    /// Counts of messages by state, kind and channel, with how many are due by `date`, in one
+    /// query (for metrics and the daemon's status line).
+    func messageCounts(dueBy date: Date) throws(StoreError) -> [MessageCount]
+    /// Throws when the store cannot be reached: its file is gone or replaced, or a query fails.
+    func checkReachable() throws(StoreError)
 }

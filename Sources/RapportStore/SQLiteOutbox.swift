@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import RapportCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The outbox in one SQLite file (WAL mode), the embedded default.
 ///
 /// Durability: `synchronous = FULL`, so a committed state change survives power loss, not just
@@ -11,6 +15,9 @@ public final class SQLiteOutbox: OutboxStore {
     /// The connection pool; exposed to tests in this package.
     package let pool: DatabasePool
     public let path: String
+    /// The store file's device and inode when opened: ``checkReachable()`` notices a file that
+    /// was moved, deleted or replaced under the daemon.
+    private let identity: FileIdentity?
 
     /// Opens (creating if needed, mode 0600) and migrates the store at `path`.
     public init(path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
@@ -29,6 +36,7 @@ public final class SQLiteOutbox: OutboxStore {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
+            identity = FileIdentity(path: path)
         } catch {
             throw StoreError(.open, "opening \(path)", "\(error)")
         }
@@ -369,6 +377,38 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
+    public func messageCounts(dueBy date: Date) throws(StoreError) -> [MessageCount] {
+        try read("counting messages by state, kind and channel") { db in
+            let t = date.timeIntervalSince1970
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT state, contact_kind, channel, COUNT(*) AS n,
+                        SUM(CASE WHEN (state = 'scheduled' AND due_at <= ?)
+                                   OR (state = 'retry_wait' AND next_attempt_at <= ?) THEN 1 ELSE 0 END) AS due
+                    FROM message GROUP BY state, contact_kind, channel
+                    """,
+                arguments: [t, t]
+            ).compactMap { row in
+                guard let state = MessageState(rawValue: row["state"]),
+                    let kind = ContactKind(rawValue: row["contact_kind"]),
+                    let channel = Channel(rawValue: row["channel"])
+                else { return nil }
+                return MessageCount(state: state, kind: kind, channel: channel, count: row["n"], due: row["due"])
+            }
+        }
+    }
+
+    public func checkReachable() throws(StoreError) {
+        let current = FileIdentity(path: path)
+        guard let current, current == identity else {
+            throw StoreError(
+                .unreachable, "checking \(path)",
+                current == nil ? "the file is gone" : "the file was replaced since the daemon opened it")
+        }
+        _ = try read("checking the store") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+    }
+
     // MARK: - Helpers
 
     static let openStates = "('pending_approval', 'scheduled', 'held', 'retry_wait')"
@@ -432,5 +472,18 @@ public final class SQLiteOutbox: OutboxStore {
         } catch {
             throw StoreError(.query, operation, "\(error)")
         }
+    }
+}
+
+/// A file's device and inode.
+struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

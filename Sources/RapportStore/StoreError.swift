@@ -7,6 +7,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case newerSchema
         /// A query or transaction failed.
         case query
+        /// The store's file is gone or was replaced while open.
+        case unreachable
     }
 
     public var code: Code

@@ -4,7 +4,12 @@ import Foundation
 import Logging
 import RapportCore
 import RapportDaemon
+import RapportHTTP
 import RapportStore
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,8 +24,17 @@ struct Run: ParsableCommand {
     @Option(help: "Use this time (ISO 8601) instead of the clock: fixed with --once, else advancing from it.")
     var now: String?
 
+    @Option(
+        help: """
+            Log lines as text (for a terminal), journal (<N> priority prefix, no timestamp) or json (one \
+            object per line). Default: journal when standard error is $JOURNAL_STREAM, else text.
+            """)
+    var logFormat: LogFormat?
+
     func run() throws {
-        let logger = makeLogger()
+        let environment = ProcessInfo.processInfo.environment
+        let logger = makeLogger(
+            format: logFormat ?? .automatic(environment: environment, standardError: standardErrorIdentity()))
         let workspace = try Workspace.open(global, secrets: .read)
         let configuration = workspace.configuration
         let lock: StoreLock
@@ -43,10 +57,34 @@ struct Run: ParsableCommand {
             withExtendedLifetime(lock) {}
             return
         }
+        let notifier: SystemdNotifier
+        do {
+            notifier = try SystemdNotifier(environment: environment)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
         let daemon = Daemon(
-            engine: engine, configPath: configuration.file, environment: ProcessInfo.processInfo.environment,
-            logger: logger, clock: clock)
-        daemon.start()
+            engine: engine, configPath: configuration.file, environment: environment, logger: logger, clock: clock,
+            notifier: notifier, metrics: RapportMetrics(), watchdog: WatchdogSettings(environment: environment))
+        if let address = configuration.httpListen {
+            let health = DaemonHealth(store: workspace.store, heartbeat: daemon.heartbeat)
+            let listener = HTTPListener(
+                address: address, routes: [ObservabilityRoutes(metrics: daemon.metrics, health: health)],
+                logger: logger)
+            do {
+                try listener.start()
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode.failure
+            }
+        }
+        do {
+            try daemon.start()
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
         withExtendedLifetime(lock) {
             dispatchMain()
         }
@@ -75,6 +113,15 @@ struct Run: ParsableCommand {
                 + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)")
         if !report.renderErrors.isEmpty { throw ExitCode.failure }
     }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+/// The device and inode of standard error, to compare with `$JOURNAL_STREAM`.
+func standardErrorIdentity() -> (device: UInt64, inode: UInt64)? {
+    var info = stat()
+    guard fstat(2, &info) == 0 else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino))
 }
 
 /// Builds the engine, printing template and transport errors one per line. An engine that only

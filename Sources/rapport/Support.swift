@@ -104,13 +104,9 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return previous[b.count]
 }
 
-/// The logger for commands: one line per event on standard error.
-func makeLogger(level: Logger.Level = .info) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
+/// The logger for commands: one line per event on standard error, in `format`.
+func makeLogger(level: Logger.Level = .info, format: LogFormat = .text) -> Logger {
+    LoggingSystem.bootstrap { _ in RapportLogHandler(format: format, level: level) }
     return Logger(label: "rapport")
 }
 
