@@ -33,7 +33,6 @@ public enum Cadence: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .days(let days) where days % 7 == 0: "every \(days / 7) week\(days == 7 ? "" : "s")"
         case .days(let days): "every \(days) day\(days == 1 ? "" : "s")"
         case .months(let months): "every \(months) month\(months == 1 ? "" : "s")"
         case .rule(let rule): "on \(rule.text)"

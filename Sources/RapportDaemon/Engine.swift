@@ -92,19 +92,25 @@ public final class Engine {
 
     /// Plans against the current snapshot and, unless `dryRun`, stores the result in one
     /// transaction: new messages rendered, re-timings, cancellations, refreshed content.
-    public func plan(now: Date, dryRun: Bool = false) throws -> PlanReport {
+    ///
+    /// - Parameter explain: collect why campaigns leave customers out (for previews).
+    public func plan(now: Date, dryRun: Bool = false, explain: Bool = false) throws -> PlanReport {
         guard let snapshot else { throw EngineError.noData }
         let state = try store.planningState()
-        let diff = Planner.plan(snapshot: snapshot, history: state.history, policy: configuration.policy, now: now)
+        let diff = Planner.plan(
+            snapshot: snapshot, history: state.history, policy: configuration.policy, now: now, explain: explain)
         var changes = OutboxChanges()
         changes.retimings = diff.retimings
         changes.cancellations = diff.cancellations
+        changes.skips = diff.skips
         var renderErrors: [RenderError] = []
         for planned in diff.additions {
             do {
                 let content = try renderer.render(planned)
                 changes.insertions.append(
-                    NewMessage(planned: planned, content: content, requiresApproval: requiresApproval(planned)))
+                    NewMessage(
+                        planned: planned, content: content, requiresApproval: requiresApproval(planned),
+                        maxLateness: configuration.policy.maxLateness(for: planned.rule)))
             } catch {
                 renderErrors.append(error)
             }

@@ -15,7 +15,7 @@ struct Rapport: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Run.self, Check.self, Plan.self, Queue.self, Show.self, Approve.self, Hold.self, Release.self,
-            Cancel.self,
+            Cancel.self, Touch.self,
         ]
     )
 }
