@@ -38,8 +38,9 @@ public enum ICSHolidays {
         var inEvent = false
         // Unfold continuation lines (RFC 5545 §3.1) while keeping line numbers.
         var lines: [(number: Int, text: String)] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+        // "\r\n" is one Character in Swift, and a newline.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = String(raw)
             if (line.hasPrefix(" ") || line.hasPrefix("\t")), !lines.isEmpty {
                 lines[lines.count - 1].text += line.dropFirst()
             } else {

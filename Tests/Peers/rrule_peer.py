@@ -10,6 +10,7 @@ Wall-clock results are placed in the zone with Rapport's policy: a time in a spr
 fires at the first valid instant after the gap, a repeated time at its first occurrence, and
 two wall times that land on one instant fire once.
 """
+import datetime as datetime_module
 import json
 import sys
 from datetime import datetime, timedelta, timezone
@@ -64,6 +65,9 @@ def expand(case):
 
 
 def main():
+    # dateutil walks every period up to MAXYEAR before giving up on a rule that never matches
+    # (BYMONTHDAY=30;BYMONTH=2); callers ask about the next few years, so stop at 2200.
+    datetime_module.MAXYEAR = 2200
     for line in sys.stdin:
         line = line.strip()
         if not line:
