@@ -41,7 +41,7 @@ public enum ICSHolidays {
         // "\r\n" is one Character in Swift, and a newline.
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = String(raw)
-            if (line.hasPrefix(" ") || line.hasPrefix("\t")), !lines.isEmpty {
+            if line.hasPrefix(" ") || line.hasPrefix("\t"), !lines.isEmpty {
                 lines[lines.count - 1].text += line.dropFirst()
             } else {
                 lines.append((index + 1, line))

@@ -323,7 +323,8 @@ struct ContactPlanner {
             // A stored promotion keeps its time while that is still a valid slot: the campaign's
             // send-rate spreading must not be undone by the next plan.
             if let stored = existing[key], stored.state.isOpen, stored.dueAt >= now,
-                slots.allows(stored.dueAt, window: campaign.window), LocalDate(stored.dueAt, in: zone) >= campaign.starts
+                slots.allows(stored.dueAt, window: campaign.window),
+                LocalDate(stored.dueAt, in: zone) >= campaign.starts
             {
                 ideal = stored.dueAt
             }

@@ -172,7 +172,9 @@ public struct Policy: Sendable, Hashable {
 
     /// `caps` plus the promotion interval as a cap.
     public var effectiveCaps: [FatigueCap] {
-        caps + (promotionMinIntervalDays > 0 ? [FatigueCap(count: 1, days: promotionMinIntervalDays, kind: .promotion)] : [])
+        caps
+            + (promotionMinIntervalDays > 0
+                ? [FatigueCap(count: 1, days: promotionMinIntervalDays, kind: .promotion)] : [])
     }
 
     /// The lateness bound of a rule kind (campaigns: the campaign's own).

@@ -67,12 +67,16 @@ public struct Recurrence: Sendable, Hashable, CustomStringConvertible {
         var parts: [String: String] = [:]
         for part in body.split(separator: ";", omittingEmptySubsequences: true) {
             let pair = part.split(separator: "=", maxSplits: 1).map { String($0).uppercased() }
-            guard pair.count == 2, !pair[1].isEmpty else { throw RecurrenceError(source, "'\(part)' is not NAME=VALUE") }
+            guard pair.count == 2, !pair[1].isEmpty else {
+                throw RecurrenceError(source, "'\(part)' is not NAME=VALUE")
+            }
             guard parts.updateValue(pair[1], forKey: pair[0]) == nil else {
                 throw RecurrenceError(source, "\(pair[0]) appears twice")
             }
         }
-        guard let freqText = parts.removeValue(forKey: "FREQ") else { throw RecurrenceError(source, "FREQ is required") }
+        guard let freqText = parts.removeValue(forKey: "FREQ") else {
+            throw RecurrenceError(source, "FREQ is required")
+        }
         guard let frequency = Frequency(rawValue: freqText) else {
             throw RecurrenceError(source, "FREQ=\(freqText) is not DAILY, WEEKLY, MONTHLY or YEARLY")
         }
@@ -107,7 +111,9 @@ public struct Recurrence: Sendable, Hashable, CustomStringConvertible {
         }
         if count != nil && until != nil { throw RecurrenceError(source, "COUNT and UNTIL cannot both be given") }
         if let value = parts.removeValue(forKey: "WKST") {
-            guard let day = Self.weekday(code: value) else { throw RecurrenceError(source, "WKST=\(value) is not a day") }
+            guard let day = Self.weekday(code: value) else {
+                throw RecurrenceError(source, "WKST=\(value) is not a day")
+            }
             weekStart = day
         }
         byMonthDay = try numbers("BYMONTHDAY", -31...31, nonZero: true)

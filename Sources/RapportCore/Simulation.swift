@@ -46,7 +46,8 @@ public struct Simulation: Sendable {
                 closedAt: message.state.isFinal ? now : nil)
             planned[message.id] = message
             if message.state == .skipped {
-                closed.append(Closed(id: message.id, key: message.key, at: now, state: .skipped, reason: message.reason))
+                closed.append(
+                    Closed(id: message.id, key: message.key, at: now, state: .skipped, reason: message.reason))
             }
         }
         for retiming in diff.retimings where entries[retiming.id]?.state.isOpen == true {
@@ -66,7 +67,8 @@ public struct Simulation: Sendable {
             entries[skip.id]?.state = .skipped
             entries[skip.id]?.closedAt = now
             entries[skip.id]?.skippedAsStale = skip.reason.hasPrefix("stale")
-            closed.append(Closed(id: skip.id, key: entries[skip.id]?.key, at: now, state: .skipped, reason: skip.reason))
+            closed.append(
+                Closed(id: skip.id, key: entries[skip.id]?.key, at: now, state: .skipped, reason: skip.reason))
         }
     }
 

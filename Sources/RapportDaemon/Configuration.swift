@@ -264,12 +264,15 @@ struct ConfigurationReader {
                     if let cap = FatigueCap(parsing: text) {
                         policy.caps.append(cap)
                     } else {
-                        planning.fail("caps", "'\(text)' is not a cap such as \"2 per 7 days\" or \"1 promotion per 30 days\"")
+                        planning.fail(
+                            "caps", "'\(text)' is not a cap such as \"2 per 7 days\" or \"1 promotion per 30 days\"")
                     }
                 }
             }
             if let text = planning.string("quiet_hours") {
-                let parts = text.split(separator: "-").map { LocalTime(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+                let parts = text.split(separator: "-").map {
+                    LocalTime(parsing: $0.trimmingCharacters(in: .whitespaces))
+                }
                 if parts.count == 2, let starts = parts[0], let ends = parts[1], starts != ends {
                     policy.quietHours = QuietHours(starts: starts, ends: ends)
                 } else {

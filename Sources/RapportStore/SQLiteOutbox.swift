@@ -79,7 +79,8 @@ public final class SQLiteOutbox: OutboxStore {
                 }
             }
             var touchpoints: [String: Date] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id") {
+            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id")
+            {
                 touchpoints[row["contact_id"]] = Self.date(row["at"])
             }
             return PlanningState(history: History(entries, touchpoints: touchpoints), sourceHashes: hashes)

@@ -103,7 +103,8 @@ struct Plan: ParsableCommand {
             let verb = dryRun ? "would" : "did"
             print(
                 "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
-                    + "cancel \(diff.cancellations.count), skip \(diff.skips.count)" + (dryRun ? " (dry run: nothing stored)" : ""))
+                    + "cancel \(diff.cancellations.count), skip \(diff.skips.count)"
+                    + (dryRun ? " (dry run: nothing stored)" : ""))
         }
         if !report.renderErrors.isEmpty {
             for error in report.renderErrors { printError("error: \(error)") }

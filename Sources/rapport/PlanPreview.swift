@@ -33,7 +33,9 @@ extension Plan {
             touchpoints: history.touchpoints.filter { ids.contains($0.key) })
         var simulation = Simulation(history: scoped)
         simulation.run(snapshot: snapshot, policy: engine.configuration.policy, from: from, to: to, step: 3600)
-        let sent = simulation.sent.filter { $0.at >= from }.sorted { ($0.at, $0.key.description) < ($1.at, $1.key.description) }
+        let sent = simulation.sent.filter { $0.at >= from }.sorted {
+            ($0.at, $0.key.description) < ($1.at, $1.key.description)
+        }
         let closed = simulation.closed.filter { $0.at >= from }
         if json {
             struct Event: Encodable {
@@ -67,7 +69,8 @@ extension Plan {
         for item in closed {
             print(
                 "\(fit(item.state == .cancelled ? "cancel" : "skip", 6)) \(shortUTC(item.at)) \(fit("", 22)) "
-                    + "\(fit(item.key?.contactID ?? "", 10)) \(fit(item.key?.rule.description ?? "", 18)) \(item.reason)")
+                    + "\(fit(item.key?.contactID ?? "", 10)) \(fit(item.key?.rule.description ?? "", 18)) \(item.reason)"
+            )
         }
         print(
             "simulated \(shortUTC(from)) to \(shortUTC(to)): would send \(sent.count), "

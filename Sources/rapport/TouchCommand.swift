@@ -54,6 +54,7 @@ struct Touch: ParsableCommand {
         try workspace.store.recordTouchpoint(
             Touchpoint(
                 contactID: person.id, at: instant, note: note, actor: operatorName(actor), recordedAt: Date()))
-        print("recorded a touchpoint with \(person.id) at \(shortUTC(instant)) UTC; the next plan restarts its check-ins")
+        print(
+            "recorded a touchpoint with \(person.id) at \(shortUTC(instant)) UTC; the next plan restarts its check-ins")
     }
 }

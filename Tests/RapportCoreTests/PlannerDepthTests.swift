@@ -116,7 +116,8 @@ import Testing
         var simulation = Simulation()
         let snapshot = Snapshot(contacts: [client], source: "t")
         let first = Planner.plan(
-            snapshot: snapshot, history: simulation.history, policy: policy, now: Fixture.instant("2026-11-18T09:00:00Z"))
+            snapshot: snapshot, history: simulation.history, policy: policy,
+            now: Fixture.instant("2026-11-18T09:00:00Z"))
         simulation.apply(first, at: Fixture.instant("2026-11-18T09:00:00Z"))
         // The daemon was down from the 18th to the 30th: the check-in due on the 23rd is stale.
         let now = Fixture.instant("2026-11-30T08:00:00Z")
@@ -144,12 +145,15 @@ import Testing
         var simulation = Simulation()
         let now = Fixture.instant("2026-11-18T09:00:00Z")
         simulation.apply(
-            Planner.plan(snapshot: Snapshot(contacts: [a, b], source: "t"), history: simulation.history, policy: policy, now: now),
+            Planner.plan(
+                snapshot: Snapshot(contacts: [a, b], source: "t"), history: simulation.history, policy: policy, now: now
+            ),
             at: now)
         var paused = a
         paused.status = .paused
         let diff = Planner.plan(
-            snapshot: Snapshot(contacts: [paused, b], source: "t"), history: simulation.history, policy: policy, now: now)
+            snapshot: Snapshot(contacts: [paused, b], source: "t"), history: simulation.history, policy: policy,
+            now: now)
         #expect(!diff.cancellations.isEmpty)
         #expect(diff.cancellations.allSatisfy { $0.reason == "client is paused" })
         let cancelled = Set(diff.cancellations.map(\.id))
@@ -167,7 +171,8 @@ import Testing
     @Test func campaignsRespectSegmentsAndTheirSendRate() throws {
         var policy = Self.policy()
         var campaign = Campaign(
-            name: "sale", starts: LocalDate(year: 2026, month: 12, day: 1), ends: LocalDate(year: 2026, month: 12, day: 20))
+            name: "sale", starts: LocalDate(year: 2026, month: 12, day: 1),
+            ends: LocalDate(year: 2026, month: 12, day: 20))
         campaign.segment.purchasedOnOrAfter = LocalDate(year: 2026, month: 6, day: 1)
         campaign.maxPerHour = 5
         policy.campaigns = [campaign]

@@ -12,7 +12,10 @@ import Testing
         policy.caps = [FatigueCap(count: 2, days: 7)]
         policy.quietHours = QuietHours(starts: LocalTime(hour: 12, minute: 0), ends: LocalTime(hour: 13, minute: 0))
         policy.holidays = HolidayCalendar(
-            regions: ["x": Set((0..<20).map { _ in LocalDate(year: 2026, month: 11, day: 1).adding(days: random.int(0...150)) })],
+            regions: [
+                "x": Set(
+                    (0..<20).map { _ in LocalDate(year: 2026, month: 11, day: 1).adding(days: random.int(0...150)) })
+            ],
             defaultRegion: "x")
         policy.campaigns = (0..<3).map { index in
             let start = LocalDate(year: 2026, month: 11, day: 10).adding(days: random.int(0...90))
@@ -59,8 +62,11 @@ import Testing
                 #expect(LocalDate(a, in: zone).days(until: LocalDate(b, in: zone)) >= 30)
             }
             for sent in byContact[contact.id] ?? [] {
-                #expect(!(policy.quietHours?.contains(LocalTime(sent.at, in: zone)) ?? false), "\(sent.key) in quiet hours")
-                #expect(!policy.holidays.dates(region: nil).contains(LocalDate(sent.at, in: zone)), "\(sent.key) on a holiday")
+                #expect(
+                    !(policy.quietHours?.contains(LocalTime(sent.at, in: zone)) ?? false), "\(sent.key) in quiet hours")
+                #expect(
+                    !policy.holidays.dates(region: nil).contains(LocalDate(sent.at, in: zone)),
+                    "\(sent.key) on a holiday")
             }
         }
     }
@@ -78,11 +84,16 @@ import Testing
             let other = Planner.plan(
                 snapshot: Snapshot(contacts: shuffled, source: "t"), history: simulation.history, policy: policy,
                 now: now)
-            #expect(Set(other.additions.map { "\($0.id)@\($0.dueAt)" }) == Set(diff.additions.map { "\($0.id)@\($0.dueAt)" }))
+            #expect(
+                Set(other.additions.map { "\($0.id)@\($0.dueAt)" })
+                    == Set(diff.additions.map { "\($0.id)@\($0.dueAt)" }))
             #expect(Set(other.retimings) == Set(diff.retimings))
             simulation.apply(diff, at: now)
             let again = Planner.plan(snapshot: snapshot, history: simulation.history, policy: policy, now: now)
-            #expect(again.isEmpty, "re-planning changed \(again.additions.count + again.retimings.count + again.cancellations.count + again.skips.count) rows")
+            #expect(
+                again.isEmpty,
+                "re-planning changed \(again.additions.count + again.retimings.count + again.cancellations.count + again.skips.count) rows"
+            )
             simulation.sendDue(now: now)
             now = now.addingTimeInterval(3 * 86_400 + 3600)
         }

@@ -45,9 +45,10 @@ import Testing
             if random.chance(0.5) { parts.append("INTERVAL=\(random.int(1...4))") }
             if random.chance(0.5) {
                 if frequency == "MONTHLY" || frequency == "YEARLY", random.chance(0.5) {
-                    let ordinals = Set((0..<random.int(1...2)).map { _ in
-                        "\(random.pick([1, 2, 3, 4, -1, -2]))\(random.pick(days))"
-                    })
+                    let ordinals = Set(
+                        (0..<random.int(1...2)).map { _ in
+                            "\(random.pick([1, 2, 3, 4, -1, -2]))\(random.pick(days))"
+                        })
                     parts.append("BYDAY=" + ordinals.sorted().joined(separator: ","))
                 } else {
                     let plain = Set((0..<random.int(1...3)).map { _ in random.pick(days) })
@@ -55,18 +56,27 @@ import Testing
                 }
             }
             if frequency != "WEEKLY", random.chance(0.3) {
-                let monthDays = (0..<random.int(1...2)).map { _ in String(random.pick([1, 2, 15, 28, 29, 30, 31, -1, -2])) }
+                let monthDays = (0..<random.int(1...2)).map { _ in
+                    String(random.pick([1, 2, 15, 28, 29, 30, 31, -1, -2]))
+                }
                 parts.append("BYMONTHDAY=" + monthDays.joined(separator: ","))
             }
             if random.chance(0.3) {
-                parts.append("BYMONTH=" + (0..<random.int(1...3)).map { _ in String(random.int(1...12)) }.joined(separator: ","))
+                parts.append(
+                    "BYMONTH=" + (0..<random.int(1...3)).map { _ in String(random.int(1...12)) }.joined(separator: ","))
             }
             if random.chance(0.4) {
                 // Hours around the clock changes: 0–3 local.
-                parts.append("BYHOUR=" + (0..<random.int(1...2)).map { _ in String(random.pick([0, 1, 2, 3, 9, 12, 23])) }.joined(separator: ","))
+                parts.append(
+                    "BYHOUR="
+                        + (0..<random.int(1...2)).map { _ in String(random.pick([0, 1, 2, 3, 9, 12, 23])) }.joined(
+                            separator: ","))
             }
             if random.chance(0.3) {
-                parts.append("BYMINUTE=" + (0..<random.int(1...2)).map { _ in String(random.pick([0, 15, 30, 45])) }.joined(separator: ","))
+                parts.append(
+                    "BYMINUTE="
+                        + (0..<random.int(1...2)).map { _ in String(random.pick([0, 15, 30, 45])) }.joined(
+                            separator: ","))
             }
             // dateutil applies BYSETPOS to a first WEEKLY period cut at DTSTART (RFC 5545 uses
             // the whole week), so that one combination is left to the unit tests.
@@ -77,7 +87,9 @@ import Testing
                 parts.append("COUNT=\(random.int(1...10))")
             } else if random.chance(0.2) {
                 parts.append(
-                    String(format: "UNTIL=%04d%02d%02dT120000Z", random.int(2026...2029), random.int(1...12), random.int(1...28)))
+                    String(
+                        format: "UNTIL=%04d%02d%02dT120000Z", random.int(2026...2029), random.int(1...12),
+                        random.int(1...28)))
             }
             if random.chance(0.3) { parts.append("WKST=" + random.pick(days)) }
             let start = String(
@@ -147,7 +159,8 @@ import Testing
             let ours = try Self.expand(item)
             occurrences += ours.count
             if ours != reference {
-                mismatches.append("\(item.rule) from \(item.dtstart) in \(item.zone): \(ours.prefix(4)) vs \(reference.prefix(4))")
+                mismatches.append(
+                    "\(item.rule) from \(item.dtstart) in \(item.zone): \(ours.prefix(4)) vs \(reference.prefix(4))")
             }
         }
         let summary = mismatches.prefix(5).joined(separator: "\n")

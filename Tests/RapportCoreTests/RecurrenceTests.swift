@@ -13,8 +13,11 @@ import Testing
     @Test func everyMondayOfTheMonthIsEveryMondayNotTheFirst() throws {
         // Foundation's Calendar.RecurrenceRule yields only the first Monday here.
         let mondays = try instants("FREQ=MONTHLY;BYDAY=MO", from: "2027-03-01T15:00:00Z", zone: "UTC", count: 5)
-        #expect(mondays == ["2027-03-01T15:00:00Z", "2027-03-08T15:00:00Z", "2027-03-15T15:00:00Z",
-                            "2027-03-22T15:00:00Z", "2027-03-29T15:00:00Z"])
+        #expect(
+            mondays == [
+                "2027-03-01T15:00:00Z", "2027-03-08T15:00:00Z", "2027-03-15T15:00:00Z",
+                "2027-03-22T15:00:00Z", "2027-03-29T15:00:00Z",
+            ])
     }
 
     @Test func ordinalsAndSetPositions() throws {
@@ -23,7 +26,8 @@ import Testing
                 == ["2026-10-30T09:00:00Z", "2026-11-27T09:00:00Z"])
         // Last weekday of the month.
         #expect(
-            try instants("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", from: "2026-10-01T09:00:00Z", zone: "UTC", count: 2)
+            try instants(
+                "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", from: "2026-10-01T09:00:00Z", zone: "UTC", count: 2)
                 == ["2026-10-30T09:00:00Z", "2026-11-30T09:00:00Z"])
         // WEEKLY with BYSETPOS counts over the whole week (RFC 5545), including days before DTSTART.
         #expect(
@@ -33,13 +37,16 @@ import Testing
 
     @Test func springForwardGapsMoveToTheFirstValidInstantAndRepeatsFireOnce() throws {
         // 02:30 does not exist in New York on 2027-03-14: it fires at 03:00 EDT (07:00Z).
-        let spring = try instants("FREQ=DAILY;BYHOUR=2;BYMINUTE=30", from: "2027-03-13T05:00:00Z", zone: "America/New_York", count: 3)
+        let spring = try instants(
+            "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", from: "2027-03-13T05:00:00Z", zone: "America/New_York", count: 3)
         #expect(spring == ["2027-03-13T07:30:00Z", "2027-03-14T07:00:00Z", "2027-03-15T06:30:00Z"])
         // 01:30 happens twice on 2026-11-01: once, at the first (EDT, 05:30Z).
-        let fall = try instants("FREQ=DAILY;BYHOUR=1;BYMINUTE=30", from: "2026-10-31T04:00:00Z", zone: "America/New_York", count: 3)
+        let fall = try instants(
+            "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", from: "2026-10-31T04:00:00Z", zone: "America/New_York", count: 3)
         #expect(fall == ["2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"])
         // Lord Howe moves 30 minutes: 02:15 on 2026-10-04 is in the gap, fires at 02:30 (+11).
-        let howe = try instants("FREQ=DAILY;BYHOUR=2;BYMINUTE=15", from: "2026-10-02T12:00:00Z", zone: "Australia/Lord_Howe", count: 3)
+        let howe = try instants(
+            "FREQ=DAILY;BYHOUR=2;BYMINUTE=15", from: "2026-10-02T12:00:00Z", zone: "Australia/Lord_Howe", count: 3)
         #expect(howe == ["2026-10-02T15:45:00Z", "2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"])
     }
 
@@ -79,8 +86,11 @@ import Testing
             END:VCALENDAR\r
             """
         let dates = try ICSHolidays.dates(in: text)
-        #expect(dates == [LocalDate(year: 2026, month: 12, day: 25), LocalDate(year: 2026, month: 12, day: 26),
-                          LocalDate(year: 2027, month: 1, day: 1)])
+        #expect(
+            dates == [
+                LocalDate(year: 2026, month: 12, day: 25), LocalDate(year: 2026, month: 12, day: 26),
+                LocalDate(year: 2027, month: 1, day: 1),
+            ])
         #expect(throws: ICSError.self) { try ICSHolidays.dates(in: "BEGIN:VEVENT\nDTSTART:2026\nEND:VEVENT") }
     }
 }

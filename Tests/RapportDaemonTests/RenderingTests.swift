@@ -52,7 +52,11 @@ import Testing
             return lines.contains("\(file):1: unknown variable 'contact.nmae'")
                 && lines.contains("\(file):2: unknown variable 'bogus'")
                 && lines.contains("\(file):3: unknown partial 'partials/nope'")
-                && lines.contains { $0.hasSuffix("rapport.toml: campaigns[0].template: unknown template 'promo' (no promo.subject.mustache and promo.text.mustache in \(sandbox.path("t")))") }
+                && lines.contains {
+                    $0.hasSuffix(
+                        "rapport.toml: campaigns[0].template: unknown template 'promo' (no promo.subject.mustache and promo.text.mustache in \(sandbox.path("t")))"
+                    )
+                }
                 && lines.count == 4
         }
     }
