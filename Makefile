@@ -3,6 +3,8 @@
 # `make install` puts Rapport in its FHS places; DESTDIR stages the tree for packagers and
 # PREFIX moves the program's own files (the configuration stays in SYSCONFDIR, the state in
 # STATEDIR). BIN picks the binary to install (default: a release build, made if missing).
+# Shell completions come from the binary itself; man pages from swift-argument-parser's
+# generate-manual plugin over the same definitions (`make man`; WITH_MAN=no skips them).
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 STATEDIR ?= /var/lib/rapport
@@ -14,9 +16,16 @@ DATADIR = $(PREFIX)/share/rapport
 TEMPLATEDIR = $(DATADIR)/templates
 DOCDIR = $(PREFIX)/share/doc/rapport
 CONFDIR = $(SYSCONFDIR)/rapport
+MANDIR = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 BIN ?= .build/release/rapport
+WITH_MAN ?= yes
+MANPAGES = .build/man
+MAN_DEP = $(if $(filter yes,$(WITH_MAN)),$(MANPAGES)/rapport.1)
 
-.PHONY: demo test build release format lint clean install uninstall check-unit
+.PHONY: demo test build release format lint clean install uninstall check-unit man
 
 demo:
 	bash scripts/demo.sh
@@ -39,14 +48,28 @@ format:
 lint:
 	swift format lint --strict --recursive Package.swift Sources Tests
 
+# One man page per command, generated from the argument parser's definitions.
+man: $(MANPAGES)/rapport.1
+
+$(MANPAGES)/rapport.1: Sources/rapport/*.swift
+	mkdir -p $(MANPAGES)
+	swift package --allow-writing-to-package-directory generate-manual --multi-page \
+		--output-directory $(MANPAGES)
+
 # systemd-analyze verify and security (fails above an exposure of 2.0).
 check-unit:
 	bash scripts/check-unit.sh
 
-install: $(BIN)
+install: $(BIN) $(MAN_DEP)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(TEMPLATEDIR)/partials $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR)
+		$(DESTDIR)$(TEMPLATEDIR)/partials $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/rapport
+	$(BIN) --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/rapport
+	$(BIN) --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_rapport
+	$(BIN) --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/rapport.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/rapport $(DESTDIR)$(ZSHCOMPDIR)/_rapport $(DESTDIR)$(FISHCOMPDIR)/rapport.fish
+	$(if $(MAN_DEP),install -d $(DESTDIR)$(MANDIR) && install -m 0644 $(MANPAGES)/*.1 $(DESTDIR)$(MANDIR)/)
 	sed -e 's|/usr/local/bin/rapport|$(BINDIR)/rapport|' -e 's|/etc/rapport|$(CONFDIR)|g' \
 		-e 's|/usr/local/share/doc/rapport|$(DOCDIR)|' systemd/rapport.service > $(DESTDIR)$(UNITDIR)/rapport.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/rapport.service
@@ -68,7 +91,9 @@ install: $(BIN)
 # STATEDIR stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rapport $(DESTDIR)$(UNITDIR)/rapport.service \
-		$(DESTDIR)$(SYSUSERSDIR)/rapport.conf $(DESTDIR)$(TMPFILESDIR)/rapport.conf
+		$(DESTDIR)$(SYSUSERSDIR)/rapport.conf $(DESTDIR)$(TMPFILESDIR)/rapport.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/rapport $(DESTDIR)$(ZSHCOMPDIR)/_rapport $(DESTDIR)$(FISHCOMPDIR)/rapport.fish \
+		$(DESTDIR)$(MANDIR)/rapport.1 $(DESTDIR)$(MANDIR)/rapport.*.1
 	if [ -e $(DESTDIR)$(CONFDIR)/rapport.toml ] && \
 		cmp -s $(DESTDIR)$(CONFDIR)/rapport.toml $(DESTDIR)$(DATADIR)/rapport.toml.default; then \
 		rm -f $(DESTDIR)$(CONFDIR)/rapport.toml; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the test peers (aiosmtpd, standardwebhooks) and runs every test, warnings as errors.
+# Installs the test peers (aiosmtpd, standardwebhooks, python-dateutil) and runs every test, warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -8,5 +8,10 @@ if ! python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null; then
     echo "test: installing the Python test peers (aiosmtpd, standardwebhooks)" >&2
     python3 -m pip install --quiet aiosmtpd standardwebhooks 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages aiosmtpd standardwebhooks
+fi
+if ! python3 -c 'import dateutil.rrule' 2>/dev/null; then
+    echo "test: installing python-dateutil (the RRULE cross-check)" >&2
+    python3 -m pip install --quiet python-dateutil 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages python-dateutil
 fi
 swift test -Xswiftc -warnings-as-errors "$@"

@@ -52,6 +52,16 @@ public struct Project: Sendable, Hashable, Codable {
     }
 }
 
+/// Whether Rapport may write to a contact at all.
+public enum ContactStatus: String, Sendable, Codable, CaseIterable {
+    /// Messages are planned as the rules say.
+    case active
+    /// A client on pause: no check-ins or progress reports until active again.
+    case paused
+    /// The contact asked not to be written to: nothing is planned.
+    case unsubscribed
+}
+
 /// One person in the relationship data, validated.
 public struct Contact: Sendable, Hashable {
     public var id: String
@@ -67,12 +77,24 @@ public struct Contact: Sendable, Hashable {
     public var lastContactAt: Date?
     public var tags: [String]
     public var projects: [Project]
+    public var status: ContactStatus
+    /// The client's own check-in cadence (`checkin_every`), over its tier's.
+    public var checkinEvery: Cadence?
+    /// The holiday region (`region`), e.g. `gb`; else the configured default.
+    public var region: String?
+    /// The customer's last purchase (`last_purchase_at`), for campaign segments.
+    public var lastPurchaseAt: Date?
 
     public init(
         id: String, name: String, email: String?, kind: ContactKind, timeZone: TimeZone,
         accountManager: AccountManager? = nil, tier: String? = nil, marketingOptIn: Bool = false,
-        lastContactAt: Date? = nil, tags: [String] = [], projects: [Project] = []
+        lastContactAt: Date? = nil, tags: [String] = [], projects: [Project] = [], status: ContactStatus = .active,
+        checkinEvery: Cadence? = nil, region: String? = nil, lastPurchaseAt: Date? = nil
     ) {
+        self.status = status
+        self.checkinEvery = checkinEvery
+        self.region = region
+        self.lastPurchaseAt = lastPurchaseAt
         self.id = id
         self.name = name
         self.email = email

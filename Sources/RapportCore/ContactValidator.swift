@@ -62,11 +62,40 @@ struct ContactValidator {
         }
         let tags = list(fields["tags"], field: "tags", line: line)
         let projects = projects(fields["projects"], line: line)
+        var status = ContactStatus.active
+        if let raw = text(fields["status"], field: "status", line: line)?.trimmingCharacters(in: .whitespaces),
+            !raw.isEmpty
+        {
+            if let parsed = ContactStatus(rawValue: raw.lowercased()) {
+                status = parsed
+            } else {
+                fail("status", "'\(raw)' is not one of active, paused, unsubscribed")
+            }
+        }
+        var checkinEvery: Cadence?
+        if let raw = text(fields["checkin_every"], field: "checkin_every", line: line), !raw.isEmpty {
+            do {
+                checkinEvery = try Cadence(parsing: raw)
+            } catch {
+                fail("checkin_every", error.description)
+            }
+        }
+        let region = text(fields["region"], field: "region", line: line)?.trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        var lastPurchase: Date?
+        if let value = text(fields["last_purchase_at"], field: "last_purchase_at", line: line) {
+            lastPurchase = Self.parseInstant(value, timeZone: timeZone ?? .gmt)
+            if lastPurchase == nil {
+                fail("last_purchase_at", "'\(value)' is not an ISO 8601 date or date-time")
+            }
+        }
 
         guard errors.count == errorCount, let id, let kind, let timeZone else { return nil }
         return Contact(
             id: id, name: name, email: email, kind: kind, timeZone: timeZone, accountManager: manager,
-            tier: tier, marketingOptIn: optIn, lastContactAt: lastContact, tags: tags, projects: projects)
+            tier: tier, marketingOptIn: optIn, lastContactAt: lastContact, tags: tags, projects: projects,
+            status: status, checkinEvery: checkinEvery, region: region?.isEmpty == true ? nil : region,
+            lastPurchaseAt: lastPurchase)
     }
 
     // MARK: - Fields

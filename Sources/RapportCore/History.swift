@@ -11,11 +11,14 @@ public struct HistoryEntry: Sendable, Hashable {
     public var closedAt: Date?
     /// Whether an operator (not the planner) closed it, e.g. cancelled a check-in by hand.
     public var closedByOperator: Bool
+    /// Whether the planner skipped it as stale (too late after downtime).
+    public var skippedAsStale: Bool
 
     public init(
         key: MessageKey, state: MessageState, dueAt: Date, sentAt: Date? = nil, closedAt: Date? = nil,
-        closedByOperator: Bool = false
+        closedByOperator: Bool = false, skippedAsStale: Bool = false
     ) {
+        self.skippedAsStale = skippedAsStale
         self.id = key.id
         self.key = key
         self.state = state
@@ -29,9 +32,12 @@ public struct HistoryEntry: Sendable, Hashable {
 /// The outbox as the planner sees it: every known message, grouped by contact.
 public struct History: Sendable {
     public private(set) var byContact: [String: [HistoryEntry]]
+    /// The latest touchpoint recorded through `rapport touch`, by contact id.
+    public var touchpoints: [String: Date]
 
-    public init(_ entries: [HistoryEntry] = []) {
+    public init(_ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:]) {
         byContact = Dictionary(grouping: entries, by: \.key.contactID)
+        self.touchpoints = touchpoints
     }
 
     public func entries(for contactID: String) -> [HistoryEntry] {

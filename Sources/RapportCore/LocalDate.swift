@@ -71,6 +71,19 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         LocalDate(julianDay: julianDay + days)
     }
 
+    /// The same day `months` months later, for the first of a month (other days may overflow
+    /// into the next month).
+    func adding(months: Int) -> LocalDate {
+        let index = year * 12 + month - 1 + months
+        return LocalDate(year: index / 12, month: index % 12 + 1, day: day)
+    }
+
+    /// The number of days in this date's month.
+    public var daysInMonth: Int {
+        LocalDate(year: year, month: month, day: 1).adding(months: 1).julianDay
+            - LocalDate(year: year, month: month, day: 1).julianDay
+    }
+
     /// Whole days from `self` to `other`.
     public func days(until other: LocalDate) -> Int {
         other.julianDay - julianDay
@@ -82,13 +95,10 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The instant this date shows `time` on a wall clock in `zone`.
     ///
-    /// A time that does not exist (the spring-forward gap) moves forward by the gap, as
-    /// Foundation resolves it; a repeated time (fall back) resolves to its first occurrence.
+    /// A time that does not exist (the spring-forward gap) resolves to the first valid instant
+    /// after the gap; a repeated time (fall back) to its first occurrence (see ``ZoneClock``).
     public func at(_ time: LocalTime, in zone: TimeZone) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let components = DateComponents(year: year, month: month, day: day, hour: time.hour, minute: time.minute)
-        return calendar.date(from: components)!
+        ZoneClock(zone).instant(self, hour: time.hour, minute: time.minute)
     }
 
     /// The first instant of this date in `zone`.

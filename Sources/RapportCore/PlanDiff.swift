@@ -58,18 +58,47 @@ public struct Cancellation: Sendable, Hashable {
     }
 }
 
+/// An open message the planner declines after all: too late to send (stale) or over a cap.
+public struct Skip: Sendable, Hashable {
+    public var id: String
+    public var reason: String
+
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+/// Why a contact gets no message from a campaign (collected when planning with `explain`).
+public struct Exclusion: Sendable, Hashable {
+    public var contactID: String
+    public var campaign: String
+    public var reason: String
+
+    public init(contactID: String, campaign: String, reason: String) {
+        self.contactID = contactID
+        self.campaign = campaign
+        self.reason = reason
+    }
+}
+
 /// Exactly what planning changes in the outbox.
 public struct PlanDiff: Sendable {
     /// New occurrences to store.
     public var additions: [PlannedMessage] = []
     public var retimings: [Retiming] = []
     public var cancellations: [Cancellation] = []
+    /// Open messages moved to `skipped`: stale after downtime, or a promotion over its cap.
+    public var skips: [Skip] = []
     /// Occurrences already stored and still wanted, not yet sent: their rendered content is
     /// refreshed if the data behind it changed.
     public var unchanged: [PlannedMessage] = []
 
+    /// Campaign recipients left out, and why; filled only when planning with `explain`.
+    public var exclusions: [Exclusion] = []
+
     public init() {}
 
     /// Whether applying the diff would change any row's state or time.
-    public var isEmpty: Bool { additions.isEmpty && retimings.isEmpty && cancellations.isEmpty }
+    public var isEmpty: Bool { additions.isEmpty && retimings.isEmpty && cancellations.isEmpty && skips.isEmpty }
 }

@@ -2,17 +2,24 @@ import Foundation
 
 /// Decides who should hear from the business, and when.
 ///
-/// `plan(snapshot:history:policy:now:)` is a pure function: no I/O, no clock of its own. Given
-/// the same inputs it returns the same diff, and applying a diff then planning again with the
-/// same data yields an empty one.
+/// `plan(snapshot:history:policy:now:explain:)` is a pure function: no I/O, no clock of its
+/// own. Given the same inputs it returns the same diff, and applying a diff then planning
+/// again with the same data yields an empty one.
 public enum Planner {
     /// Plans every contact in `snapshot` against what the outbox already holds.
-    public static func plan(snapshot: Snapshot, history: History, policy: Policy, now: Date) -> PlanDiff {
+    ///
+    /// - Parameter explain: also list, in ``PlanDiff/exclusions``, every customer a campaign
+    ///   leaves out and why (for previews; costs memory on large data).
+    public static func plan(
+        snapshot: Snapshot, history: History, policy: Policy, now: Date, explain: Bool = false
+    ) -> PlanDiff {
         var diff = PlanDiff()
+        var shared = SharedPlanningState(policy: policy, history: history, now: now)
         for contact in snapshot.contacts {
             var planner = ContactPlanner(
-                contact: contact, entries: history.entries(for: contact.id), policy: policy, now: now)
-            planner.plan(into: &diff)
+                contact: contact, entries: history.entries(for: contact.id),
+                touchpoint: history.touchpoints[contact.id], policy: policy, now: now, explain: explain)
+            planner.plan(into: &diff, shared: &shared)
         }
         // Contacts that disappeared from the data: withdraw whatever was still to be sent.
         for contactID in history.byContact.keys.sorted() where snapshot.contact(id: contactID) == nil {
@@ -24,47 +31,156 @@ public enum Planner {
     }
 }
 
+/// What planning one contact shares with the others: campaign send-rate budgets, and caches
+/// that keep a million contacts cheap.
+struct SharedPlanningState {
+    /// Messages per campaign per UTC hour (hours since 1970).
+    var campaignLoad: [String: [Int: Int]] = [:]
+    var clocks: [String: ZoneClock] = [:]
+
+    init(policy: Policy, history: History, now: Date) {
+        let limited = Set(policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
+        guard !limited.isEmpty else { return }
+        for entries in history.byContact.values {
+            for entry in entries where entry.key.rule.kind == .promotion {
+                guard let name = entry.key.rule.subject, limited.contains(name) else { continue }
+                guard entry.state.isOpen || entry.state == .sent || entry.state == .sending else { continue }
+                campaignLoad[name, default: [:]][Self.hour(entry.sentAt ?? entry.dueAt), default: 0] += 1
+            }
+        }
+    }
+
+    static func hour(_ date: Date) -> Int { Int((date.timeIntervalSince1970 / 3600).rounded(.down)) }
+
+    mutating func clock(for zone: TimeZone) -> ZoneClock {
+        if let clock = clocks[zone.identifier] { return clock }
+        let clock = ZoneClock(zone)
+        clocks[zone.identifier] = clock
+        return clock
+    }
+}
+
+/// One occurrence a rule wants, before it is placed in time.
+struct Proposal {
+    var key: MessageKey
+    /// When the rule would send it, before windows and caps; `nil`: as soon as possible.
+    var ideal: Date?
+    var window: SendingWindow
+    var sendAt: LocalTime
+    var channel: Channel
+    var template: String
+    var requiresApproval: Bool
+    var reason: String
+    var project: Project?
+    var campaign: Campaign?
+
+    var priority: Int {
+        switch key.rule.kind {
+        case .progress: 0
+        case .checkin: 1
+        case .promotion: 2
+        }
+    }
+}
+
 /// Plans one contact. Kept separate so the rules read top to bottom.
 struct ContactPlanner {
     let contact: Contact
     let entries: [HistoryEntry]
+    let touchpoint: Date?
     let policy: Policy
     let now: Date
-    private let existing: [MessageKey: HistoryEntry]
+    let explain: Bool
+    private var existing: [MessageKey: HistoryEntry]
     private var wanted: Set<MessageKey> = []
+    /// Open entries skipped as stale in this plan.
+    private var staleNow: Set<String> = []
     /// Why each rule no longer applies to this contact, for rules that once did.
     private var inapplicable: [RuleKind: String] = [:]
     private var invalidSeries: [RuleID: String] = [:]
-    private var promotionsPlanned: [Date] = []
+    private var proposals: [Proposal] = []
+    private var slots: SlotFinder!
 
-    init(contact: Contact, entries: [HistoryEntry], policy: Policy, now: Date) {
+    init(
+        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, policy: Policy, now: Date, explain: Bool
+    ) {
         self.contact = contact
         self.entries = entries
+        self.touchpoint = touchpoint
         self.policy = policy
         self.now = now
+        self.explain = explain
         self.existing = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private var horizonEnd: Date { now.addingTimeInterval(Double(policy.horizonDays) * 86_400) }
     private var zone: TimeZone { contact.timeZone }
 
-    mutating func plan(into diff: inout PlanDiff) {
-        switch contact.kind {
-        case .client:
+    mutating func plan(into diff: inout PlanDiff, shared: inout SharedPlanningState) {
+        slots = SlotFinder(
+            clock: shared.clock(for: zone), holidays: policy.holidays.dates(region: contact.region),
+            quiet: policy.quietHours,
+            stagger: SlotFinder.stagger(contactID: contact.id, spread: policy.staggerMinutes))
+        skipStale(into: &diff)
+        switch (contact.kind, contact.status) {
+        case (_, .unsubscribed):
+            for kind in [RuleKind.checkin, .progress, .promotion] { inapplicable[kind] = "contact unsubscribed" }
+            explainAll("contact unsubscribed")
+        case (.client, .paused):
             inapplicable[.promotion] = "contact is now a client"
-            planCheckin(into: &diff)
-            planProgressReports(into: &diff)
-        case .customer:
+            inapplicable[.checkin] = "client is paused"
+            inapplicable[.progress] = "client is paused"
+            explainAll("contact is a client")
+        case (.client, .active):
+            inapplicable[.promotion] = "contact is now a client"
+            explainAll("contact is a client")
+            planCheckin()
+            planProgressReports()
+        case (.customer, _):
             inapplicable[.checkin] = "contact is now a customer"
             inapplicable[.progress] = "contact is now a customer"
-            planPromotions(into: &diff)
+            planPromotions()
         }
+        place(into: &diff, shared: &shared)
         withdrawUnwanted(into: &diff)
+        diff.exclusions += diffExclusions
+    }
+
+    // MARK: - Lateness
+
+    /// Scheduled or retrying messages more than their rule's `max_lateness` past due are not
+    /// sent blindly after downtime: they are skipped as stale, and the rule plans again.
+    private mutating func skipStale(into diff: inout PlanDiff) {
+        for entry in entries where entry.state == .scheduled || entry.state == .retryWait {
+            guard let lateness = policy.maxLateness(for: entry.key.rule),
+                now.timeIntervalSince(entry.dueAt) > lateness
+            else { continue }
+            staleNow.insert(entry.id)
+            existing[entry.key]?.skippedAsStale = true
+            existing[entry.key]?.state = .skipped
+            let hours = Int(lateness / 3600)
+            diff.skips.append(
+                Skip(
+                    id: entry.id,
+                    reason: "stale: due \(Self.iso(entry.dueAt)), more than \(hours) h late; planned again"))
+        }
+    }
+
+    /// The key for an occurrence, past any occurrences of it skipped as stale: `after:…`,
+    /// then `after:…~2`, `after:…~3`.
+    private func liveKey(_ base: MessageKey) -> MessageKey {
+        var key = base
+        var attempt = 1
+        while let entry = existing[key], entry.skippedAsStale, attempt < 100 {
+            attempt += 1
+            key = MessageKey(contactID: base.contactID, rule: base.rule, occurrence: "\(base.occurrence)~\(attempt)")
+        }
+        return key
     }
 
     // MARK: - Check-ins
 
-    private mutating func planCheckin(into diff: inout PlanDiff) {
+    private mutating func planCheckin() {
         let rule = policy.checkin
         guard rule.enabled else {
             inapplicable[.checkin] = "check-ins are disabled"
@@ -74,37 +190,56 @@ struct ContactPlanner {
             inapplicable[.checkin] = "contact has no email address"
             return
         }
-        // The cadence counts from the later of the last real touchpoint and the last check-in
-        // that went out (or that an operator closed by hand).
+        // The cadence counts from the latest real touchpoint (data or `rapport touch`) and the
+        // last check-in that went out (or that an operator closed by hand).
         let lastCheckin = entries.filter { $0.key.rule == .checkin }.compactMap { entry -> Date? in
             if entry.state == .sent { return entry.sentAt }
             if entry.state.isFinal && entry.closedByOperator { return entry.closedAt }
             return nil
         }.max()
-        let anchor = [contact.lastContactAt, lastCheckin].compactMap { $0 }.max()
-        let every = rule.everyDays(tier: contact.tier)
-        let key = MessageKey(
-            contactID: contact.id, rule: .checkin,
-            occurrence: anchor.map { "after:" + Self.iso($0) } ?? "first")
-        let ideal = anchor.map { anchor in
-            let day = LocalDate(anchor, in: zone).adding(days: every)
-            return rule.window.firstSlot(onOrAfter: day.start(in: zone), preferred: rule.sendAt, in: zone)
+        let anchor = [contact.lastContactAt, touchpoint, lastCheckin].compactMap { $0 }.max()
+        let cadence = rule.cadence(for: contact)
+        let key = liveKey(
+            MessageKey(
+                contactID: contact.id, rule: .checkin,
+                occurrence: anchor.map { "after:" + Self.iso($0) } ?? "first"))
+        var ideal: Date?
+        var preferred = rule.sendAt
+        if let anchor {
+            let anchorDay = LocalDate(anchor, in: zone)
+            let earliest = cadence.earliestDate(after: anchorDay)
+            if case .rule(let recurrence) = cadence {
+                let start = slots.clock.instant(anchorDay, hour: rule.sendAt.hour, minute: rule.sendAt.minute)
+                let from = earliest.start(in: zone)
+                let next = recurrence.occurrences(from: start, in: zone, latest: from.addingTimeInterval(800 * 86_400))
+                    .first { $0 >= from }
+                if let next {
+                    ideal = next
+                    preferred = LocalTime(next, in: zone)
+                } else {
+                    inapplicable[.checkin] = "the check-in rule \(recurrence.text) has no further occurrence"
+                    return
+                }
+            } else {
+                ideal = earliest.start(in: zone)
+            }
         }
         let reason: String
         if let anchor {
-            let tier = contact.tier.map { "tier \($0)" } ?? "default cadence"
-            reason = "check-in every \(every) days (\(tier)), counted from \(LocalDate(anchor, in: zone))"
+            let source = contact.checkinEvery != nil ? "client's own" : contact.tier.map { "tier \($0)" } ?? "default"
+            reason = "check-in \(cadence) (\(source)), counted from \(LocalDate(anchor, in: zone))"
         } else {
             reason = "first check-in: no touchpoint on record"
         }
         propose(
-            key: key, ideal: ideal, window: rule.window, sendAt: rule.sendAt, channel: rule.channel,
-            template: rule.template, requiresApproval: rule.requiresApproval, reason: reason, into: &diff)
+            Proposal(
+                key: key, ideal: ideal, window: rule.window, sendAt: preferred, channel: rule.channel,
+                template: rule.template, requiresApproval: rule.requiresApproval, reason: reason))
     }
 
     // MARK: - Progress reports
 
-    private mutating func planProgressReports(into diff: inout PlanDiff) {
+    private mutating func planProgressReports() {
         let rule = policy.progress
         guard rule.enabled else {
             inapplicable[.progress] = "progress reports are disabled"
@@ -117,153 +252,267 @@ struct ContactPlanner {
         for project in contact.projects where project.status != .active {
             invalidSeries[.progress(project: project.id)] = "project \(project.id) is \(project.status.rawValue)"
         }
-        let today = LocalDate(now, in: zone)
-        for project in contact.projects where project.status == .active {
-            for offset in 0...policy.horizonDays {
-                let day = today.adding(days: offset)
-                guard day.weekday == rule.weekday else { continue }
-                let due = day.at(rule.sendAt, in: zone)
-                guard due >= now, due <= horizonEnd else { continue }
+        let active = contact.projects.filter { $0.status == .active }
+        guard !active.isEmpty else { return }
+        let dates = progressOccurrences(rule)
+        for project in active {
+            for occurrence in dates {
                 let key = MessageKey(
-                    contactID: contact.id, rule: .progress(project: project.id), occurrence: day.description)
+                    contactID: contact.id, rule: .progress(project: project.id),
+                    occurrence: LocalDate(occurrence, in: zone).description)
                 propose(
-                    key: key, ideal: due, window: nil, sendAt: rule.sendAt, channel: rule.channel,
-                    template: rule.template, requiresApproval: rule.requiresApproval,
-                    reason: "weekly progress report on \(project.name)", project: project, into: &diff)
+                    Proposal(
+                        key: key, ideal: occurrence, window: rule.window, sendAt: LocalTime(occurrence, in: zone),
+                        channel: rule.channel, template: rule.template, requiresApproval: rule.requiresApproval,
+                        reason: "progress report on \(project.name) "
+                            + (rule.schedule.map { "(\($0.text))" } ?? "(weekly)"),
+                        project: project))
             }
         }
     }
 
-    // MARK: - Promotions
-
-    private mutating func planPromotions(into diff: inout PlanDiff) {
-        guard contact.marketingOptIn else {
-            inapplicable[.promotion] = "no marketing opt-in"
-            return
-        }
-        // Promotions already sent or on their way count against the cap.
-        promotionsPlanned = entries.filter { $0.key.rule.kind == .promotion }.compactMap { entry in
-            switch entry.state {
-            case .sent: entry.sentAt
-            case .pendingApproval, .scheduled, .sending, .retryWait, .held: entry.dueAt
-            default: nil
+    /// The instants of the progress schedule from now to the horizon.
+    private func progressOccurrences(_ rule: ProgressRule) -> [Date] {
+        let today = LocalDate(now, in: zone)
+        guard var schedule = rule.schedule else {
+            // From a week back, so that stored reports moved past their date stay wanted.
+            return (-7...policy.horizonDays).compactMap { offset -> Date? in
+                let day = today.adding(days: offset)
+                guard day.weekday == rule.weekday else { return nil }
+                let due = slots.clock.instant(day, hour: rule.sendAt.hour, minute: rule.sendAt.minute)
+                return due <= horizonEnd ? due : nil
             }
         }
+        if schedule.frequency == .weekly && schedule.byDay.isEmpty {
+            schedule.byDay = [RecurrenceWeekday(rule.weekday)]
+        }
+        let start = schedule.alignedStart(near: today)
+        let first = slots.clock.instant(start, hour: rule.sendAt.hour, minute: rule.sendAt.minute)
+        let recent = now.addingTimeInterval(-8 * 86_400)
+        return Array(
+            schedule.occurrences(from: first, in: zone, latest: horizonEnd).lazy.filter { $0 >= recent }.prefix(400))
+    }
+
+    // MARK: - Promotions
+
+    private mutating func planPromotions() {
         let campaigns = policy.campaigns.sorted { ($0.starts, $0.name) < ($1.starts, $1.name) }
         let known = Set(campaigns.map(\.name))
         for entry in entries where entry.key.rule.kind == .promotion && !known.contains(entry.key.rule.subject ?? "") {
             invalidSeries[entry.key.rule] = "campaign \(entry.key.rule.subject ?? "") was removed"
         }
+        guard contact.marketingOptIn else {
+            inapplicable[.promotion] = "no marketing opt-in"
+            explainAll("no marketing opt-in")
+            return
+        }
         for campaign in campaigns {
             let rule = RuleID.campaign(campaign.name)
             guard reachable(by: campaign.channel) else {
                 invalidSeries[rule] = "contact has no email address"
+                exclude(campaign, "no email address")
                 continue
             }
-            if !campaign.tags.isEmpty && Set(campaign.tags).isDisjoint(with: contact.tags) {
-                invalidSeries[rule] = "contact is not in the campaign's segment"
+            if let reason = campaign.segment.exclusion(of: contact) {
+                invalidSeries[rule] = reason
+                exclude(campaign, reason)
                 continue
             }
-            let key = MessageKey(contactID: contact.id, rule: rule, occurrence: "once")
-            let opening = campaign.starts.at(campaign.sendAt, in: zone)
-            let ideal = campaign.window.firstSlot(onOrAfter: opening, preferred: campaign.sendAt, in: zone)
-            let due = resolveDue(key: key, ideal: ideal, window: campaign.window, sendAt: campaign.sendAt)
-            if LocalDate(due, in: zone) > campaign.ends {
-                invalidSeries[rule] = "campaign window ended on \(campaign.ends)"
-                continue
-            }
-            if existing[key] == nil,
-                let conflict = promotionsPlanned.first(where: {
-                    abs($0.timeIntervalSince(due)) < Double(policy.promotionMinIntervalDays) * 86_400
-                })
+            let key = liveKey(MessageKey(contactID: contact.id, rule: rule, occurrence: "once"))
+            var ideal = slots.clock.instant(campaign.starts, hour: campaign.sendAt.hour, minute: campaign.sendAt.minute)
+            // A stored promotion keeps its time while that is still a valid slot: the campaign's
+            // send-rate spreading must not be undone by the next plan.
+            if let stored = existing[key], stored.state.isOpen, stored.dueAt >= now,
+                slots.allows(stored.dueAt, window: campaign.window),
+                LocalDate(stored.dueAt, in: zone) >= campaign.starts
             {
-                guard due <= horizonEnd else { continue }
-                let message = planned(
-                    key: key, due: due, state: .skipped, channel: campaign.channel, template: campaign.template,
-                    reason: "frequency cap: another promotion on \(LocalDate(conflict, in: zone)), "
-                        + "at most one per \(policy.promotionMinIntervalDays) days",
-                    campaign: campaign)
-                wanted.insert(key)
-                diff.additions.append(message)
-                continue
+                ideal = stored.dueAt
             }
-            let added = propose(
-                key: key, ideal: ideal, window: campaign.window, sendAt: campaign.sendAt, channel: campaign.channel,
-                template: campaign.template, requiresApproval: campaign.requiresApproval,
-                reason: "campaign \(campaign.name) (\(campaign.starts) to \(campaign.ends))", campaign: campaign,
-                into: &diff)
-            if added { promotionsPlanned.append(due) }
+            propose(
+                Proposal(
+                    key: key, ideal: ideal, window: campaign.window, sendAt: campaign.sendAt,
+                    channel: campaign.channel, template: campaign.template,
+                    requiresApproval: campaign.requiresApproval,
+                    reason: "campaign \(campaign.name) (\(campaign.starts) to \(campaign.ends))", campaign: campaign))
         }
     }
 
-    // MARK: - Shared machinery
+    // MARK: - Placement
 
-    /// The due time of an occurrence: its ideal time while that is still ahead; once it has
-    /// passed, the time already stored (so a held or late message is not chased forward on
-    /// every tick), else the first open slot from now.
-    private func resolveDue(key: MessageKey, ideal: Date?, window: SendingWindow?, sendAt: LocalTime) -> Date {
-        if let ideal, ideal >= now { return ideal }
-        if let stored = existing[key] { return stored.dueAt }
-        guard let window else { return now }
-        return window.firstSlot(onOrAfter: now, preferred: sendAt, in: zone)
+    private mutating func propose(_ proposal: Proposal) {
+        wanted.insert(proposal.key)
+        proposals.append(proposal)
     }
 
-    /// Wants an occurrence: adds it, re-times it, or keeps it as it is.
-    /// - Returns: whether a new message was added.
+    /// Places every proposal in time, in priority order (progress report > check-in >
+    /// promotion), under the sending windows and the fatigue caps.
+    private mutating func place(into diff: inout PlanDiff, shared: inout SharedPlanningState) {
+        var ledger = FatigueLedger()
+        let proposed = Set(proposals.map(\.key))
+        // What was sent, and what is open and not re-planned here (e.g. a late report), counts.
+        for entry in entries where !staleNow.contains(entry.id) {
+            if entry.state == .sent || entry.state == .sending {
+                ledger.add(LocalDate(entry.sentAt ?? entry.dueAt, in: zone), entry.key.rule.kind)
+            } else if entry.state.isOpen && !proposed.contains(entry.key) && wantedIfUnproposed(entry) {
+                ledger.add(LocalDate(entry.dueAt, in: zone), entry.key.rule.kind)
+            }
+        }
+        // Occurrences already stored and past due keep their time: they are committed.
+        var fixed: [(Proposal, Date)] = []
+        var flexible: [Proposal] = []
+        for proposal in proposals {
+            if let stored = existing[proposal.key], stored.state.isOpen, proposal.ideal.map({ $0 < now }) ?? true {
+                fixed.append((proposal, stored.dueAt))
+            } else if proposal.key.rule.kind == .progress, let ideal = proposal.ideal, ideal < now {
+                continue  // a past report that was never stored is not sent late
+            } else {
+                flexible.append(proposal)
+            }
+        }
+        for (proposal, due) in fixed {
+            ledger.add(LocalDate(due, in: zone), proposal.key.rule.kind)
+            emit(proposal, due: due, into: &diff)
+        }
+        flexible.sort { a, b in
+            let left = (a.priority, a.ideal ?? now, a.key.description)
+            let right = (b.priority, b.ideal ?? now, b.key.description)
+            return left < right
+        }
+        let caps = policy.effectiveCaps
+        for proposal in flexible {
+            let kind = proposal.key.rule.kind
+            var due = slots.firstSlot(
+                onOrAfter: max(proposal.ideal ?? now, now), preferred: proposal.sendAt, window: proposal.window)
+            var deferredBy: FatigueCap?
+            var blocked = false
+            if let campaign = proposal.campaign, campaign.maxPerHour != nil, let stored = existing[proposal.key],
+                stored.state.isOpen
+            {
+                // A stored message already counts in the load; it is placed afresh.
+                shared.campaignLoad[campaign.name]?[SharedPlanningState.hour(stored.dueAt)]? -= 1
+            }
+            for _ in 0..<400 {
+                if let campaign = proposal.campaign, let limit = campaign.maxPerHour {
+                    due = rateLimited(due, campaign: campaign, limit: limit, proposal, shared)
+                }
+                guard let cap = ledger.violation(on: LocalDate(due, in: zone), kind: kind, caps: caps) else { break }
+                deferredBy = cap
+                if kind == .promotion {
+                    blocked = true
+                    break
+                }
+                let nextDay = LocalDate(due, in: zone).adding(days: 1).start(in: zone)
+                due = slots.firstSlot(onOrAfter: nextDay, preferred: proposal.sendAt, window: proposal.window)
+            }
+            if let campaign = proposal.campaign, LocalDate(due, in: zone) > campaign.ends {
+                invalidSeries[proposal.key.rule] = "campaign window ended on \(campaign.ends)"
+                exclude(campaign, "campaign window ends before an open slot")
+                wanted.remove(proposal.key)
+                continue
+            }
+            if blocked, let cap = deferredBy {
+                let reason = "frequency cap: at most \(cap) for this contact"
+                exclude(proposal.campaign, "capped: \(cap)")
+                if let stored = existing[proposal.key] {
+                    if stored.state.isOpen { diff.skips.append(Skip(id: stored.id, reason: reason)) }
+                } else if due <= horizonEnd {
+                    diff.additions.append(planned(proposal, due: due, state: .skipped, reason: reason))
+                }
+                continue
+            }
+            var proposal = proposal
+            if let cap = deferredBy { proposal.reason += "; deferred by the cap of \(cap)" }
+            if emit(proposal, due: due, into: &diff) {
+                ledger.add(LocalDate(due, in: zone), kind)
+                if let campaign = proposal.campaign, campaign.maxPerHour != nil {
+                    shared.campaignLoad[campaign.name, default: [:]][SharedPlanningState.hour(due), default: 0] += 1
+                }
+            }
+        }
+    }
+
+    /// The first slot at or after `due` whose UTC hour has room in the campaign's rate.
+    private func rateLimited(
+        _ due: Date, campaign: Campaign, limit: Int, _ proposal: Proposal, _ shared: SharedPlanningState
+    ) -> Date {
+        var due = due
+        for _ in 0..<2_000 {
+            let hour = SharedPlanningState.hour(due)
+            if shared.campaignLoad[campaign.name]?[hour] ?? 0 < limit { break }
+            due = slots.firstSlot(
+                onOrAfter: Date(timeIntervalSince1970: Double(hour + 1) * 3600), preferred: proposal.sendAt,
+                window: proposal.window)
+        }
+        return due
+    }
+
+    /// Adds, re-times or keeps one occurrence at `due`.
+    /// - Returns: whether the occurrence is (or stays) in the outbox to be sent.
     @discardableResult
-    private mutating func propose(
-        key: MessageKey, ideal: Date?, window: SendingWindow?, sendAt: LocalTime, channel: Channel,
-        template: String, requiresApproval: Bool, reason: String, project: Project? = nil,
-        campaign: Campaign? = nil, into diff: inout PlanDiff
-    ) -> Bool {
-        wanted.insert(key)
-        let due = resolveDue(key: key, ideal: ideal, window: window, sendAt: sendAt)
-        if let stored = existing[key] {
+    private mutating func emit(_ proposal: Proposal, due: Date, into diff: inout PlanDiff) -> Bool {
+        if let stored = existing[proposal.key] {
             guard stored.state.isOpen else { return false }
             if stored.dueAt != due {
-                diff.retimings.append(Retiming(id: stored.id, dueAt: due, reason: reason))
+                diff.retimings.append(Retiming(id: stored.id, dueAt: due, reason: proposal.reason))
             }
-            diff.unchanged.append(
-                planned(
-                    key: key, due: due, state: stored.state, channel: channel, template: template, reason: reason,
-                    project: project, campaign: campaign))
-            return false
+            diff.unchanged.append(planned(proposal, due: due, state: stored.state, reason: proposal.reason))
+            return true
         }
         guard due <= horizonEnd else { return false }
         diff.additions.append(
             planned(
-                key: key, due: due, state: requiresApproval ? .pendingApproval : .scheduled, channel: channel,
-                template: template, reason: reason, project: project, campaign: campaign))
+                proposal, due: due, state: proposal.requiresApproval ? .pendingApproval : .scheduled,
+                reason: proposal.reason))
         return true
     }
 
-    private func planned(
-        key: MessageKey, due: Date, state: MessageState, channel: Channel, template: String, reason: String,
-        project: Project? = nil, campaign: Campaign? = nil
-    ) -> PlannedMessage {
+    private func planned(_ proposal: Proposal, due: Date, state: MessageState, reason: String) -> PlannedMessage {
         PlannedMessage(
-            key: key, contact: contact, channel: channel, template: template, dueAt: due, state: state,
-            reason: reason, project: project, campaign: campaign)
+            key: proposal.key, contact: contact, channel: proposal.channel, template: proposal.template, dueAt: due,
+            state: state, reason: reason, project: proposal.project, campaign: proposal.campaign)
+    }
+
+    // MARK: - Withdrawal
+
+    /// Whether an open entry nobody proposed stays (a late report of a live series).
+    private func wantedIfUnproposed(_ entry: HistoryEntry) -> Bool {
+        withdrawal(of: entry) == nil
+    }
+
+    private func withdrawal(of entry: HistoryEntry) -> String? {
+        let rule = entry.key.rule
+        if let reason = inapplicable[rule.kind] ?? invalidSeries[rule] { return reason }
+        if rule.kind == .progress, !contact.projects.contains(where: { $0.id == rule.subject }) {
+            return "project \(rule.subject ?? "") was removed"
+        }
+        if rule.kind == .checkin { return "superseded: a newer touchpoint or cadence restarts the schedule" }
+        if entry.dueAt >= now { return "no longer on the schedule" }
+        // A past-due progress report of a series that still applies stays: it is late, held
+        // or being retried, and the dispatcher or the operator decides its fate.
+        return nil
     }
 
     /// Cancels open messages of this contact that the current data and policy no longer want.
     private func withdrawUnwanted(into diff: inout PlanDiff) {
-        for entry in entries where entry.state.isOpen && !wanted.contains(entry.key) {
-            let rule = entry.key.rule
-            if let reason = inapplicable[rule.kind] ?? invalidSeries[rule] {
+        for entry in entries where entry.state.isOpen && !wanted.contains(entry.key) && !staleNow.contains(entry.id) {
+            if let reason = withdrawal(of: entry) {
                 diff.cancellations.append(Cancellation(id: entry.id, reason: reason))
-            } else if rule.kind == .progress, !contact.projects.contains(where: { $0.id == rule.subject }) {
-                diff.cancellations.append(
-                    Cancellation(id: entry.id, reason: "project \(rule.subject ?? "") was removed"))
-            } else if rule.kind == .checkin {
-                diff.cancellations.append(
-                    Cancellation(id: entry.id, reason: "superseded: a newer touchpoint restarts the cadence"))
-            } else if entry.dueAt >= now {
-                diff.cancellations.append(Cancellation(id: entry.id, reason: "no longer on the schedule"))
             }
-            // A past-due progress report of a series that still applies stays: it is late, held
-            // or being retried, and the dispatcher or the operator decides its fate.
         }
+    }
+
+    // MARK: - Explanations
+
+    private var diffExclusions: [Exclusion] = []
+
+    private mutating func exclude(_ campaign: Campaign?, _ reason: String) {
+        guard explain, let campaign else { return }
+        diffExclusions.append(Exclusion(contactID: contact.id, campaign: campaign.name, reason: reason))
+    }
+
+    private mutating func explainAll(_ reason: String) {
+        guard explain else { return }
+        for campaign in policy.campaigns { exclude(campaign, reason) }
     }
 
     private func reachable(by channel: Channel) -> Bool {

@@ -296,7 +296,33 @@ struct ConfigurationReader {
             if let days = planning.int("promotion_min_interval_days", in: 0...366) {
                 policy.promotionMinIntervalDays = days
             }
+            if let texts = planning.strings("caps") {
+                policy.caps = []
+                for text in texts {
+                    if let cap = FatigueCap(parsing: text) {
+                        policy.caps.append(cap)
+                    } else {
+                        planning.fail(
+                            "caps", "'\(text)' is not a cap such as \"2 per 7 days\" or \"1 promotion per 30 days\"")
+                    }
+                }
+            }
+            if let text = planning.string("quiet_hours") {
+                let parts = text.split(separator: "-").map {
+                    LocalTime(parsing: $0.trimmingCharacters(in: .whitespaces))
+                }
+                if parts.count == 2, let starts = parts[0], let ends = parts[1], starts != ends {
+                    policy.quietHours = QuietHours(starts: starts, ends: ends)
+                } else {
+                    planning.fail("quiet_hours", "'\(text)' is not a range such as \"20:00-08:00\"")
+                }
+            }
+            if let minutes = planning.int("stagger_minutes", in: 0...720) { policy.staggerMinutes = minutes }
             planning.finish()
+        }
+        if let holidays = root.table("holidays") {
+            policy.holidays = readHolidays(holidays)
+            holidays.finish()
         }
         if let rules = root.table("rules") {
             if let checkin = rules.table("checkin") {
@@ -313,6 +339,14 @@ struct ConfigurationReader {
                     }
                 }
                 if let time = progress.time("send_at") { policy.progress.sendAt = time }
+                if let schedule = progress.recurrence("schedule") {
+                    if schedule.count != nil {
+                        progress.fail("schedule", "COUNT has no meaning for a standing schedule; use UNTIL")
+                    }
+                    policy.progress.schedule = schedule
+                }
+                if let window = readWindow(progress, sendAt: policy.progress.sendAt) { policy.progress.window = window }
+                if let lateness = progress.lateness("max_lateness_hours") { policy.progress.maxLateness = lateness }
                 if let channel = progress.oneOf("channel", Channel.self) { policy.progress.channel = channel }
                 if let template = progress.string("template") { policy.progress.template = template }
                 if let approval = progress.bool("require_approval") { policy.progress.requiresApproval = approval }
@@ -335,6 +369,11 @@ struct ConfigurationReader {
             if ends < starts { table.fail("ends", "\(ends) is before starts (\(starts))") }
             var campaign = Campaign(name: name, starts: starts, ends: ends)
             if let tags = table.strings("tags") { campaign.tags = tags }
+            if let tiers = table.strings("tiers") { campaign.segment.tiers = tiers.map { $0.lowercased() } }
+            campaign.segment.purchasedOnOrAfter = table.date("purchased_after")
+            campaign.segment.purchasedBefore = table.date("purchased_before")
+            if let rate = table.int("max_per_hour", in: 1...1_000_000) { campaign.maxPerHour = rate }
+            if let lateness = table.lateness("max_lateness_hours") { campaign.maxLateness = lateness }
             if let time = table.time("send_at") { campaign.sendAt = time }
             if let window = readWindow(table, sendAt: campaign.sendAt) { campaign.window = window }
             if let channel = table.oneOf("channel", Channel.self) { campaign.channel = channel }
@@ -349,15 +388,54 @@ struct ConfigurationReader {
     private func readCheckin(_ table: TOMLReader, into rule: inout CheckinRule) {
         if let enabled = table.bool("enabled") { rule.enabled = enabled }
         if let tiers = table.table("every_days") {
-            rule.everyDaysByTier = Dictionary(
-                tiers.allInts(in: 1...366).map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: min)
+            rule.everyByTier = Dictionary(
+                tiers.allInts(in: 1...366).map { ($0.key.lowercased(), Cadence.days($0.value)) },
+                uniquingKeysWith: { first, _ in first })
+            tiers.finish()
         }
-        if let days = table.int("default_every_days", in: 1...366) { rule.defaultEveryDays = days }
+        if let tiers = table.table("every") {
+            for key in tiers.keys {
+                if let cadence = tiers.cadence(key) { rule.everyByTier[key.lowercased()] = cadence }
+            }
+            tiers.finish()
+        }
+        if let days = table.int("default_every_days", in: 1...366) { rule.defaultEvery = .days(days) }
+        if let cadence = table.cadence("default_every") { rule.defaultEvery = cadence }
+        if let lateness = table.lateness("max_lateness_hours") { rule.maxLateness = lateness }
         if let time = table.time("send_at") { rule.sendAt = time }
         if let window = readWindow(table, sendAt: rule.sendAt) { rule.window = window }
         if let channel = table.oneOf("channel", Channel.self) { rule.channel = channel }
         if let template = table.string("template") { rule.template = template }
         if let approval = table.bool("require_approval") { rule.requiresApproval = approval }
+    }
+
+    /// `default_region`, and `[holidays.regions]` with a list of dates or an `.ics` file per region.
+    private func readHolidays(_ table: TOMLReader) -> HolidayCalendar {
+        var calendar = HolidayCalendar()
+        calendar.defaultRegion = table.string("default_region")?.lowercased()
+        if let regions = table.table("regions") {
+            for region in regions.keys {
+                if regions.isArray(region) {
+                    if let dates = regions.dates(region) { calendar.regions[region.lowercased()] = Set(dates) }
+                } else if let file = regions.string(region) {
+                    let path = resolve(file)
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        regions.fail(region, "cannot read the calendar file \(path)")
+                        continue
+                    }
+                    do {
+                        calendar.regions[region.lowercased(), default: []].formUnion(try ICSHolidays.dates(in: text))
+                    } catch {
+                        regions.fail(region, "\(path): \(error)")
+                    }
+                }
+            }
+            regions.finish()
+        }
+        if let region = calendar.defaultRegion, calendar.regions[region] == nil {
+            table.fail("default_region", "no region '\(region)' in [holidays.regions]")
+        }
+        return calendar
     }
 
     /// `days = ["mon", …]` and `hours = "09:00-17:00"`; `send_at` must fall inside them.

@@ -116,25 +116,44 @@ public final class Engine {
 
     /// Plans against the current snapshot and, unless `dryRun`, stores the result in one
     /// transaction: new messages rendered, re-timings, cancellations, refreshed content.
-    public func plan(now: Date, dryRun: Bool = false) throws -> PlanReport {
+    ///
+    /// - Parameters:
+    ///   - explain: collect why campaigns leave customers out (for previews).
+    ///   - progress: told `(rendered, total)` as messages are rendered, the long part of a plan
+    ///     of a large file (for a progress bar).
+    public func plan(
+        now: Date, dryRun: Bool = false, explain: Bool = false, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> PlanReport {
         guard let snapshot else { throw EngineError.noData }
         let state = try store.planningState()
-        let diff = Planner.plan(snapshot: snapshot, history: state.history, policy: configuration.policy, now: now)
+        let diff = Planner.plan(
+            snapshot: snapshot, history: state.history, policy: configuration.policy, now: now, explain: explain)
         var changes = OutboxChanges()
         changes.retimings = diff.retimings
         changes.cancellations = diff.cancellations
+        changes.skips = diff.skips
         var renderErrors: [RenderError] = []
+        let total = diff.additions.count + diff.unchanged.count
+        var rendered = 0
+        func advance() {
+            rendered += 1
+            if rendered % 256 == 0 || rendered == total { progress?(rendered, total) }
+        }
         for planned in diff.additions {
+            advance()
             do {
                 let content = try renderer.render(planned)
                 changes.insertions.append(
-                    NewMessage(planned: planned, content: content, requiresApproval: requiresApproval(planned)))
+                    NewMessage(
+                        planned: planned, content: content, requiresApproval: requiresApproval(planned),
+                        maxLateness: configuration.policy.maxLateness(for: planned.rule)))
             } catch {
                 renderErrors.append(error)
             }
         }
         let retimed = Dictionary(diff.retimings.map { ($0.id, $0.dueAt) }, uniquingKeysWith: { _, last in last })
         for planned in diff.unchanged {
+            advance()
             guard let stored = state.sourceHashes[planned.id] else { continue }
             var current = planned
             if let dueAt = retimed[planned.id] { current.dueAt = dueAt }

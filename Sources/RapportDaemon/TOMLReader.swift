@@ -1,3 +1,4 @@
+import Foundation
 import RapportCore
 import TOMLKit
 
@@ -142,6 +143,68 @@ final class TOMLReader {
             readers.append(TOMLReader(table, path: "\(keyPath(key))[\(index)]", sink: sink))
         }
         return readers
+    }
+
+    /// The keys of the table, in order.
+    var keys: [String] { table.keys.sorted() }
+
+    /// A cadence written as a whole number of days, a spacing (`"2w"`) or an RRULE.
+    func cadence(_ key: String) -> Cadence? {
+        guard let value = value(key) else { return nil }
+        if let days = value.int {
+            guard (1...3660).contains(days) else {
+                fail(key, "\(days) is out of range 1...3660")
+                return nil
+            }
+            return .days(days)
+        }
+        guard let text = value.string else {
+            fail(key, "expected a number of days or text such as \"2w\" or \"FREQ=MONTHLY;BYDAY=1MO\"")
+            return nil
+        }
+        do {
+            return try Cadence(parsing: text)
+        } catch {
+            fail(key, error.description)
+            return nil
+        }
+    }
+
+    /// An RRULE.
+    func recurrence(_ key: String) -> Recurrence? {
+        guard let text = string(key) else { return nil }
+        do {
+            return try Recurrence(parsing: text)
+        } catch {
+            fail(key, error.description)
+            return nil
+        }
+    }
+
+    /// A list of dates (TOML dates or `YYYY-MM-DD` text), or `nil` after reporting.
+    func dates(_ key: String) -> [LocalDate]? {
+        guard let value = value(key), let array = value.array else { return nil }
+        var result: [LocalDate] = []
+        for item in array {
+            if let date = item.date {
+                result.append(LocalDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)))
+            } else if let text = item.string, let date = LocalDate(parsing: text) {
+                result.append(date)
+            } else {
+                fail(key, "expected a list of dates (YYYY-MM-DD)")
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// Whether `key` holds a list.
+    func isArray(_ key: String) -> Bool { table[key]?.array != nil }
+
+    /// A duration in whole hours (`max_lateness_hours`), 0 meaning "never stale".
+    func lateness(_ key: String) -> TimeInterval?? {
+        guard let hours = int(key, in: 0...8_760) else { return nil }
+        return .some(hours == 0 ? nil : Double(hours) * 3600)
     }
 
     /// Every key of the table read as a whole number, e.g. a map from tier to days.

@@ -107,6 +107,21 @@ enum OutboxMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2-planner: touchpoints, lateness bound") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE touchpoint (
+                        id INTEGER PRIMARY KEY,
+                        contact_id TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        note TEXT,
+                        actor TEXT NOT NULL,
+                        recorded_at REAL NOT NULL
+                    );
+                    CREATE INDEX touchpoint_by_contact ON touchpoint (contact_id, at);
+                    ALTER TABLE message ADD COLUMN max_lateness REAL;
+                    """)
+        }
         return migrator
     }
 }

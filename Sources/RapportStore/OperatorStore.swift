@@ -85,12 +85,16 @@ public struct KindChange: Sendable, Hashable {
 
 /// What a contact's row in `rapport contacts` needs from the outbox.
 public struct ContactActivity: Sendable, Hashable {
+    public init(contactID: String) { self.contactID = contactID }
+
     public var contactID: String
     /// The last message sent to the contact.
     public var lastSentAt: Date?
     /// The next open message (not yet sent), if any.
     public var nextDueAt: Date?
     public var nextRule: RuleID?
+    /// The latest touchpoint recorded with `rapport touch`.
+    public var lastTouchpointAt: Date?
 }
 
 /// The parts of the outbox only the operator's desk needs: heartbeats, the audit trail, the

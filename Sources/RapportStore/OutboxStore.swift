@@ -6,11 +6,16 @@ public struct NewMessage: Sendable {
     public var planned: PlannedMessage
     public var content: MessageContent
     public var requiresApproval: Bool
+    /// How late after its due time the message may still be sent; `nil`: any time.
+    public var maxLateness: TimeInterval?
 
-    public init(planned: PlannedMessage, content: MessageContent, requiresApproval: Bool) {
+    public init(
+        planned: PlannedMessage, content: MessageContent, requiresApproval: Bool, maxLateness: TimeInterval? = nil
+    ) {
         self.planned = planned
         self.content = content
         self.requiresApproval = requiresApproval
+        self.maxLateness = maxLateness
     }
 }
 
@@ -19,13 +24,15 @@ public struct OutboxChanges: Sendable {
     public var insertions: [NewMessage] = []
     public var retimings: [Retiming] = []
     public var cancellations: [Cancellation] = []
+    /// Open messages the planner declines: stale after downtime, or over a cap.
+    public var skips: [Skip] = []
     /// Open messages whose content was rendered anew because the data behind it changed.
     public var refreshes: [(id: String, content: MessageContent)] = []
 
     public init() {}
 
     public var isEmpty: Bool {
-        insertions.isEmpty && retimings.isEmpty && cancellations.isEmpty && refreshes.isEmpty
+        insertions.isEmpty && retimings.isEmpty && cancellations.isEmpty && refreshes.isEmpty && skips.isEmpty
     }
 }
 
@@ -41,6 +48,7 @@ public struct ApplySummary: Sendable, Hashable {
     public var inserted = 0
     public var retimed = 0
     public var cancelled = 0
+    public var skipped = 0
     public var refreshed = 0
 
     public init() {}
@@ -93,6 +101,23 @@ public struct ActionResult: Sendable, Hashable {
     public var succeeded: Bool { refusal == nil }
 }
 
+/// A real touchpoint with a contact (a meeting, a call), recorded by an operator.
+public struct Touchpoint: Sendable, Hashable {
+    public var contactID: String
+    public var at: Date
+    public var note: String?
+    public var actor: String
+    public var recordedAt: Date
+
+    public init(contactID: String, at: Date, note: String?, actor: String, recordedAt: Date) {
+        self.contactID = contactID
+        self.at = at
+        self.note = note
+        self.actor = actor
+        self.recordedAt = recordedAt
+    }
+}
+
 /// How a delivery ended, as the dispatcher records it.
 public enum DeliveryOutcome: Sendable {
     case delivered(detail: String)
@@ -134,6 +159,8 @@ public protocol OutboxStore: Sendable {
     func apply(_ changes: OutboxChanges, actor: String, at date: Date) throws(StoreError) -> ApplySummary
     /// Claims up to `limit` due messages for `owner`, moving them to `sending` with a lease, in
     /// one transaction, before any byte is sent. Messages whose lease expired are claimed again.
+    /// A message more than its `maxLateness` past due is not claimed: the planner skips it as
+    /// stale and plans again.
     func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError) -> [StoredMessage]
     /// Records how a claimed message's delivery ended, with the attempt, in one transaction.
     func record(
@@ -159,4 +186,8 @@ public protocol OutboxStore: Sendable {
     func messageCounts(dueBy date: Date) throws(StoreError) -> [MessageCount]
     /// Throws when the store cannot be reached: its file is gone or replaced, or a query fails.
     func checkReachable() throws(StoreError)
+    /// Records a real touchpoint; the next plan restarts the contact's check-in cadence.
+    func recordTouchpoint(_ touchpoint: Touchpoint) throws(StoreError)
+    /// The touchpoints recorded for a contact, latest first.
+    func touchpoints(contactID: String) throws(StoreError) -> [Touchpoint]
 }

@@ -202,9 +202,10 @@ extension SQLiteOutbox: OperatorStore {
                     """)
             {
                 let contact: String = row["contact_id"]
-                result[contact] = ContactActivity(
-                    contactID: contact, lastSentAt: Self.optionalDate(row["last_sent"]),
-                    nextDueAt: Self.optionalDate(row["next_due"]), nextRule: nil)
+                var activity = ContactActivity(contactID: contact)
+                activity.lastSentAt = Self.optionalDate(row["last_sent"])
+                activity.nextDueAt = Self.optionalDate(row["next_due"])
+                result[contact] = activity
             }
             for row in try Row.fetchAll(
                 db,
@@ -217,6 +218,11 @@ extension SQLiteOutbox: OperatorStore {
                     """)
             {
                 result[row["contact_id"]]?.nextRule = RuleID(parsing: row["rule"])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id")
+            {
+                let contact: String = row["contact_id"]
+                result[contact, default: ContactActivity(contactID: contact)].lastTouchpointAt = Self.date(row["at"])
             }
             return result
         }

@@ -65,7 +65,8 @@ public final class SQLiteOutbox: OutboxStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash
+                    SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
+                        (state = 'skipped' AND reason LIKE 'stale%') AS stale
                     FROM message
                     """)
             while let row = try rows.next() {
@@ -79,12 +80,18 @@ public final class SQLiteOutbox: OutboxStore {
                         key: key, state: state, dueAt: Self.date(row["due_at"]),
                         sentAt: Self.optionalDate(row["sent_at"]),
                         closedAt: Self.optionalDate(row["closed_at"]),
-                        closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher"))
+                        closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher",
+                        skippedAsStale: row["stale"]))
                 if state.isOpen {
                     hashes[row["id"]] = row["source_hash"]
                 }
             }
-            return PlanningState(history: History(entries), sourceHashes: hashes)
+            var touchpoints: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id")
+            {
+                touchpoints[row["contact_id"]] = Self.date(row["at"])
+            }
+            return PlanningState(history: History(entries, touchpoints: touchpoints), sourceHashes: hashes)
         }
     }
 
@@ -102,8 +109,8 @@ public final class SQLiteOutbox: OutboxStore {
                             id, contact_id, rule, occurrence, contact_kind, channel, template, state, due_at,
                             sender, recipient_name, recipient_address, reply_to, subject, body_text, body_html,
                             contact_json, source_hash, reason, requires_approval, created_at, updated_at, closed_at,
-                            closed_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            closed_by, max_lateness)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT DO NOTHING
                         """,
                     arguments: [
@@ -113,7 +120,7 @@ public final class SQLiteOutbox: OutboxStore {
                         content.recipientName, content.recipientAddress, content.replyTo, content.subject,
                         content.text, content.html, content.contactJSON, content.sourceHash, planned.reason,
                         new.requiresApproval, now, now, planned.state.isFinal ? now : nil,
-                        planned.state.isFinal ? actor : nil,
+                        planned.state.isFinal ? actor : nil, new.maxLateness,
                     ])
                 // Another planner (the CLI, a second daemon) may have stored the same key first.
                 guard db.changesCount > 0 else { continue }
@@ -148,6 +155,21 @@ public final class SQLiteOutbox: OutboxStore {
                         db, at: now, actor: actor, action: "cancel", id: cancellation.id,
                         from: from.flatMap(MessageState.init(rawValue:)), to: .cancelled, note: cancellation.reason)
                     summary.cancelled += 1
+                }
+            }
+            for skip in changes.skips {
+                let from = try String.fetchOne(db, sql: "SELECT state FROM message WHERE id = ?", arguments: [skip.id])
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = 'skipped', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
+                        WHERE id = ? AND state IN \(Self.openStates)
+                        """,
+                    arguments: [skip.reason, now, actor, now, skip.id])
+                if db.changesCount > 0 {
+                    try Self.log(
+                        db, at: now, actor: actor, action: "skip", id: skip.id,
+                        from: from.flatMap(MessageState.init(rawValue:)), to: .skipped, note: skip.reason)
+                    summary.skipped += 1
                 }
             }
             for refresh in changes.refreshes {
@@ -193,14 +215,15 @@ public final class SQLiteOutbox: OutboxStore {
                         attempts = attempts + 1, updated_at = ?
                     WHERE id IN (
                         SELECT id FROM message
-                        WHERE (state = 'scheduled' AND due_at <= ?)
-                           OR (state = 'retry_wait' AND next_attempt_at <= ?)
+                        WHERE ((state = 'scheduled' AND due_at <= ?)
+                               OR (state = 'retry_wait' AND next_attempt_at <= ?))
+                              AND (max_lateness IS NULL OR due_at + max_lateness >= ?)
                            OR (state = 'sending' AND lease_expires_at <= ?)
                         ORDER BY due_at, id
                         LIMIT ?)
                     RETURNING *
                     """,
-                arguments: [owner, t + leaseSeconds, t, t, t, t, limit]
+                arguments: [owner, t + leaseSeconds, t, t, t, t, t, limit]
             ).map(Self.message(from:)).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
         }
     }
@@ -409,20 +432,51 @@ public final class SQLiteOutbox: OutboxStore {
         _ = try read("checking the store") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
     }
 
+    // MARK: - Touchpoints
+
+    public func recordTouchpoint(_ touchpoint: Touchpoint) throws(StoreError) {
+        try write("recording a touchpoint with \(touchpoint.contactID)") { db in
+            try db.execute(
+                sql: "INSERT INTO touchpoint (contact_id, at, note, actor, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    touchpoint.contactID, touchpoint.at.timeIntervalSince1970, touchpoint.note, touchpoint.actor,
+                    touchpoint.recordedAt.timeIntervalSince1970,
+                ])
+            try Self.log(
+                db, at: touchpoint.recordedAt.timeIntervalSince1970, actor: touchpoint.actor, action: "touch", id: nil,
+                from: nil, to: nil,
+                note: "\(touchpoint.contactID) at \(touchpoint.at.formatted(.iso8601))"
+                    + (touchpoint.note.map { ": \($0)" } ?? ""), contactID: touchpoint.contactID)
+        }
+    }
+
+    public func touchpoints(contactID: String) throws(StoreError) -> [Touchpoint] {
+        try read("reading touchpoints of \(contactID)") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM touchpoint WHERE contact_id = ? ORDER BY at DESC, id DESC",
+                arguments: [contactID]
+            ).map { row in
+                Touchpoint(
+                    contactID: row["contact_id"], at: Self.date(row["at"]), note: row["note"], actor: row["actor"],
+                    recordedAt: Self.date(row["recorded_at"]))
+            }
+        }
+    }
+
     // MARK: - Helpers
 
     static let openStates = "('pending_approval', 'scheduled', 'held', 'retry_wait')"
 
     static func log(
         _ db: Database, at: Double, actor: String, action: String, id: String?, from: MessageState?, to: MessageState?,
-        note: String?
+        note: String?, contactID: String? = nil
     ) throws {
         try db.execute(
             sql: """
                 INSERT INTO event (at, actor, action, message_id, from_state, to_state, note, contact_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT contact_id FROM message WHERE id = ?))
+                VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT contact_id FROM message WHERE id = ?)))
                 """,
-            arguments: [at, actor, action, id, from?.rawValue, to?.rawValue, note, id])
+            arguments: [at, actor, action, id, from?.rawValue, to?.rawValue, note, contactID, id])
     }
 
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }

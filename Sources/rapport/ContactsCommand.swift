@@ -45,8 +45,8 @@ func contactRows(_ snapshot: Snapshot, activity: [String: ContactActivity], poli
         let seen = activity[contact.id]
         var overdue = false
         if contact.kind == .client {
-            let cadence = Double(policy.checkin.everyDays(tier: contact.tier)) * 86_400
-            let last = [contact.lastContactAt, seen?.lastSentAt].compactMap { $0 }.max()
+            let cadence = Double(policy.checkin.cadence(for: contact).nominalDays) * 86_400
+            let last = [contact.lastContactAt, seen?.lastTouchpointAt, seen?.lastSentAt].compactMap { $0 }.max()
             let quiet = last.map { now.timeIntervalSince($0) > cadence } ?? true
             let nothingPlanned = seen?.nextDueAt.map { $0.timeIntervalSince(now) > cadence } ?? true
             overdue = quiet && nothingPlanned
@@ -54,7 +54,8 @@ func contactRows(_ snapshot: Snapshot, activity: [String: ContactActivity], poli
         return ContactRow(
             id: contact.id, name: contact.name, kind: contact.kind.rawValue,
             accountManager: contact.accountManager?.name,
-            lastTouchpoint: contact.lastContactAt, lastSent: seen?.lastSentAt, nextDue: seen?.nextDueAt,
+            lastTouchpoint: [contact.lastContactAt, seen?.lastTouchpointAt].compactMap { $0 }.max(),
+            lastSent: seen?.lastSentAt, nextDue: seen?.nextDueAt,
             nextRule: seen?.nextRule?.description, overdue: overdue)
     }
 }
@@ -164,8 +165,12 @@ struct ContactCommand: ParsableCommand {
             timeline.append(
                 Entry(at: message.dueAt, what: message.state.rawValue, detail: label, messageId: message.id))
         }
+        for touchpoint in try workspace.store.touchpoints(contactID: id) {
+            let note = touchpoint.note.map { ": \($0)" } ?? ""
+            timeline.append(Entry(at: touchpoint.at, what: "touchpoint", detail: "by \(touchpoint.actor)\(note)"))
+        }
         for event in try workspace.store.auditEvents(matching: AuditFilter(operatorsOnly: false, contactID: id))
-        where event.messageID == nil {
+        where event.messageID == nil && event.action != "touch" {
             timeline.append(Entry(at: event.at, what: event.action, detail: event.note ?? ""))
         }
         timeline.sort { ($0.at, $0.what) < ($1.at, $1.what) }

@@ -20,6 +20,29 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
+    @Option(help: "Simulate from this date (YYYY-MM-DD or ISO 8601; with --dry-run and --to).")
+    var from: String?
+
+    @Option(help: "Simulate up to this date (exclusive).")
+    var to: String?
+
+    @Option(help: "Simulate only this contact.")
+    var contact: String?
+
+    @Option(help: "Preview one campaign: recipients, and why others are left out (with --dry-run).")
+    var campaign: String?
+
+    @Flag(help: "No progress bar on the terminal.")
+    var quiet = false
+
+    func validate() throws {
+        if (from != nil || to != nil || campaign != nil) && !dryRun {
+            throw ValidationError("--from, --to and --campaign preview a plan; add --dry-run")
+        }
+        if (from == nil) != (to == nil) { throw ValidationError("give both --from and --to") }
+        if contact != nil && from == nil { throw ValidationError("--contact is for a simulation (--from, --to)") }
+    }
+
     struct Line: Encodable {
         var action: String
         var id: String
@@ -47,7 +70,20 @@ struct Plan: ParsableCommand {
             for problem in error.errors { printError("error: \(problem)") }
             throw ExitCode.failure
         }
-        let report = try engine.plan(now: instant, dryRun: dryRun)
+        if let from, let to {
+            try simulate(engine, store: workspace.store, from: try parseDay(from), to: try parseDay(to))
+            return
+        }
+        if let campaign {
+            try preview(campaign, engine: engine, now: instant)
+            return
+        }
+        var bar: ProgressBar?
+        let report = try engine.plan(now: instant, dryRun: dryRun) { rendered, total in
+            if bar == nil { bar = ProgressBar("rendering", total: total, quiet: quiet || total < 1_000) }
+            bar?.advance(to: rendered)
+        }
+        bar?.finish()
         let diff = report.diff
         var lines: [Line] = diff.additions.map {
             Line(
@@ -59,6 +95,9 @@ struct Plan: ParsableCommand {
         }
         lines += diff.cancellations.map {
             Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+        }
+        lines += diff.skips.map {
+            Line(action: "skip", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
         }
         if json {
             print(jsonText(lines))
@@ -72,7 +111,8 @@ struct Plan: ParsableCommand {
             let verb = dryRun ? "would" : "did"
             print(
                 "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
-                    + "cancel \(diff.cancellations.count)" + (dryRun ? " (dry run: nothing stored)" : ""))
+                    + "cancel \(diff.cancellations.count), skip \(diff.skips.count)"
+                    + (dryRun ? " (dry run: nothing stored)" : ""))
         }
         if !report.renderErrors.isEmpty {
             for error in report.renderErrors { printError("error: \(error)") }

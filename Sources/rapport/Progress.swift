@@ -21,7 +21,11 @@ final class ProgressBar {
     }
 
     func advance(by count: Int = 1) {
-        done += count
+        advance(to: done + count)
+    }
+
+    func advance(to count: Int) {
+        done = count
         guard enabled else { return }
         let now = ContinuousClock.now
         guard now - lastDrawn >= .milliseconds(100) || done >= total else { return }

@@ -86,7 +86,8 @@ struct Queue: ParsableCommand {
                             $0.rule.description, $0.content.subject,
                         ]
                     }))
-            print(summaryLine(messages))
+            let limited = limit.map { messages.count >= $0 } ?? false
+            print(summaryLine(messages) + (limited ? " (the first \(messages.count); raise --limit for more)" : ""))
         }
         if messages.isEmpty && !filter.isEmpty { throw ExitCode.nothingMatched }
     }

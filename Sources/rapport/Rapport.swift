@@ -17,8 +17,8 @@ struct Rapport: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Run.self, Check.self, Plan.self, Status.self, Queue.self, Show.self, Approve.self, Hold.self,
-            Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Contacts.self, ContactCommand.self,
-            Audit.self,
+            Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Touch.self, Contacts.self,
+            ContactCommand.self, Audit.self,
         ]
     )
 }

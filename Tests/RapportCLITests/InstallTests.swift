@@ -8,7 +8,7 @@ extension RapportCLITests {
             let scratch = try Scratch("install")
             let root = scratch.file("root")
             let binary = try Paths.rapport()
-            let install = try make(["install", "DESTDIR=\(root)", "BIN=\(binary)"])
+            let install = try make(["install", "DESTDIR=\(root)", "BIN=\(binary)", "WITH_MAN=no"])
             try #require(install.status == 0, "\(install)")
 
             let expected = [
@@ -18,11 +18,16 @@ extension RapportCLITests {
                 "usr/local/share/rapport/templates/client-checkin.text.mustache",
                 "usr/local/share/rapport/templates/partials/signature.text.mustache",
                 "usr/local/share/doc/rapport/README.md",
+                "usr/local/share/bash-completion/completions/rapport", "usr/local/share/zsh/site-functions/_rapport",
+                "usr/local/share/fish/vendor_completions.d/rapport.fish",
             ]
             for file in expected {
                 #expect(FileManager.default.fileExists(atPath: root + "/" + file), "missing \(file)")
             }
             #expect(FileManager.default.isExecutableFile(atPath: root + "/usr/local/bin/rapport"))
+
+            let bash = scratch.read("root/usr/local/share/bash-completion/completions/rapport")
+            #expect(bash.contains("queue") && bash.contains("--all-matching"), "bash completion: \(bash.prefix(300))")
 
             let unit = try String(
                 contentsOfFile: root + "/usr/local/lib/systemd/system/rapport.service", encoding: .utf8)
@@ -43,7 +48,7 @@ extension RapportCLITests {
 
             // An operator's configuration survives a second install.
             try scratch.write("root/etc/rapport/rapport.toml", config + "\n# mine\n")
-            #expect(try make(["install", "DESTDIR=\(root)", "BIN=\(binary)"]).status == 0)
+            #expect(try make(["install", "DESTDIR=\(root)", "BIN=\(binary)", "WITH_MAN=no"]).status == 0)
             #expect(scratch.read("root/etc/rapport/rapport.toml").hasSuffix("# mine\n"))
 
             let uninstall = try make(["uninstall", "DESTDIR=\(root)"])

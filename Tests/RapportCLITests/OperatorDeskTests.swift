@@ -225,6 +225,23 @@ extension RapportCLITests {
             #expect(only.stdout.contains("c-quiet") && !only.stdout.contains("c-fine"), "\(only)")
             #expect(only.stdout.contains("OVERDUE"))
 
+            // A real conversation restarts the cadence: no longer overdue, and on the timeline.
+            let touched = try rapport([
+                "touch", "c-quiet", "--at=-2d", "--note", "lunch", "--as", "mary", "--config", config,
+            ])
+            #expect(touched.status == 0, "\(touched)")
+            let typo = try rapport(["touch", "c-quite", "--config", config])
+            #expect(typo.status == 3 && typo.stderr.contains("did you mean c-quiet?"), "\(typo)")
+            let after = try jsonArray(try rapport(["contacts", "--json", "--config", config]).stdout, what: "contacts")
+            #expect(after.allSatisfy { $0["overdue"] as? Bool == false }, "\(after)")
+            let quiet = try jsonArray(
+                try rapport(["contact", "c-quiet", "--json", "--config", config]).stdout, what: "contact")
+            #expect(
+                quiet.contains { $0["what"] as? String == "touchpoint" && $0["detail"] as? String == "by mary: lunch" },
+                "\(quiet)")
+            let audit = try rapport(["audit", "--contact", "c-quiet", "--config", config])
+            #expect(audit.stdout.contains("touch") && audit.stdout.contains("mary"), "\(audit)")
+
             // A customer becomes a client: the change is on the timeline.
             _ = try rapport(["run", "--once", "--now", "2026-12-07T10:00:00Z", "--config", config])
             try scratch.write("contacts.json", contacts.replacingOccurrences(of: "\"customer\"", with: "\"client\""))

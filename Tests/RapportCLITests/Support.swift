@@ -308,6 +308,10 @@ func configuration(data: String = "contacts.csv", rest: String) -> String {
     from = "Northwind Advisory <hello@northwind.example>"
     business_name = "Northwind Advisory"
 
+    # The tests assert exact due times; staggering has its own tests in RapportCoreTests.
+    [planning]
+    stagger_minutes = 0
+
     \(rest)
     """
 }

@@ -30,50 +30,28 @@ enum Fixture {
     }
 }
 
-/// The outbox reduced to what the planner sees, with the dispatcher's one job: send what is due.
+/// The outbox reduced to what the planner sees: the tests' view of ``Simulation``.
 struct MemoryOutbox {
-    var entries: [String: HistoryEntry] = [:]
-    var planned: [String: PlannedMessage] = [:]
-    var sentLog: [(key: MessageKey, at: Date)] = []
+    var simulation = Simulation()
 
-    var history: History { History(Array(entries.values)) }
+    var entries: [String: HistoryEntry] { simulation.entries }
+    var history: History { simulation.history }
+    var sentLog: [(key: MessageKey, at: Date)] { simulation.sent.map { ($0.key, $0.at) } }
 
     mutating func apply(_ diff: PlanDiff, at now: Date) {
         for message in diff.additions {
-            precondition(entries[message.id] == nil, "planned \(message.key) twice")
-            entries[message.id] = HistoryEntry(
-                key: message.key, state: message.state, dueAt: message.dueAt,
-                closedAt: message.state.isFinal ? now : nil)
-            planned[message.id] = message
+            precondition(simulation.entries[message.id] == nil, "planned \(message.key) twice")
         }
-        for retiming in diff.retimings { entries[retiming.id]?.dueAt = retiming.dueAt }
-        for cancellation in diff.cancellations {
-            entries[cancellation.id]?.state = .cancelled
-            entries[cancellation.id]?.closedAt = now
-        }
+        simulation.apply(diff, at: now)
     }
 
     /// Approves everything pending and sends everything due by `now`, at its due time.
-    mutating func sendDue(now: Date) {
-        for (id, entry) in entries where entry.dueAt <= now {
-            guard entry.state == .scheduled || entry.state == .pendingApproval else { continue }
-            entries[id]?.state = .sent
-            entries[id]?.sentAt = entry.dueAt
-            sentLog.append((entry.key, entry.dueAt))
-        }
-    }
+    mutating func sendDue(now: Date) { simulation.sendDue(now: now) }
 
-    /// Plans, applies and sends, day by day (at `hour` UTC) from `start` for `days` days.
+    /// Plans, applies and sends every `stepHours` from `start` for `days` days.
     mutating func simulate(snapshot: Snapshot, policy: Policy, from start: Date, days: Int, stepHours: Int = 1) {
-        var now = start
-        let end = start.addingTimeInterval(Double(days) * 86_400)
-        var steps = 0
-        while now < end && steps < 100_000 {
-            let diff = Planner.plan(snapshot: snapshot, history: history, policy: policy, now: now)
-            apply(diff, at: now)
-            sendDue(now: now)
-            now = now.addingTimeInterval(Double(stepHours) * 3600)
-            steps += 1
-        }
+        simulation.run(
+            snapshot: snapshot, policy: policy, from: start, to: start.addingTimeInterval(Double(days) * 86_400),
+            step: Double(stepHours) * 3600)
     }
 }

@@ -6,6 +6,7 @@ import Testing
     var policy: Policy = {
         var policy = Policy()
         policy.progress.enabled = false
+        policy.staggerMinutes = 0  // exact times; staggering has its own tests
         return policy
     }()
 

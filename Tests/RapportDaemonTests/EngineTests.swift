@@ -35,7 +35,8 @@ final class ScriptedTransport: Transport {
         sandbox.write("contacts.json", sampleContacts)
         // Progress reports at 10:00, so that at `now` (Monday 10:00 London) both Ada's overdue
         // check-in and her weekly report are due.
-        let configuration = try sandbox.load(sandbox.config("[rules.progress]\nsend_at = \"10:00\"\n" + extra))
+        let configuration = try sandbox.load(
+            sandbox.config("[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\n" + extra))
         return Engine(
             configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
             renderer: try Renderer(configuration: configuration),

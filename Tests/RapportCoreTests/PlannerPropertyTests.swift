@@ -1,0 +1,101 @@
+import Foundation
+import RapportCore
+import Testing
+
+/// Properties over seeded random contacts and policies, simulated for months.
+@Suite struct PlannerPropertyTests {
+    static let zones = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+
+    static func world(seed: UInt64) -> (contacts: [Contact], policy: Policy) {
+        var random = RecurrenceCrossCheckTests.Generator(state: seed)
+        var policy = Policy()
+        policy.caps = [FatigueCap(count: 2, days: 7)]
+        policy.quietHours = QuietHours(starts: LocalTime(hour: 12, minute: 0), ends: LocalTime(hour: 13, minute: 0))
+        policy.holidays = HolidayCalendar(
+            regions: [
+                "x": Set(
+                    (0..<20).map { _ in LocalDate(year: 2026, month: 11, day: 1).adding(days: random.int(0...150)) })
+            ],
+            defaultRegion: "x")
+        policy.campaigns = (0..<3).map { index in
+            let start = LocalDate(year: 2026, month: 11, day: 10).adding(days: random.int(0...90))
+            return Campaign(name: "c\(index)", starts: start, ends: start.adding(days: random.int(3...30)))
+        }
+        var contacts: [Contact] = []
+        for index in 0..<12 {
+            let zone = random.pick(zones)
+            if random.chance(0.6) {
+                let projects = (0..<random.int(0...2)).map {
+                    Project(id: "p\($0)", name: "P\($0)", status: .active, progress: 10)
+                }
+                contacts.append(
+                    Fixture.client(
+                        "c\(index)", zone: zone, tier: random.pick(["gold", "silver", "standard"]),
+                        lastContact: random.chance(0.5) ? "2026-10-2\(random.int(0...9))T10:00:00Z" : nil,
+                        projects: projects))
+            } else {
+                contacts.append(Fixture.customer("k\(index)", zone: zone))
+            }
+        }
+        return (contacts, policy)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func capsQuietHoursAndHolidaysHoldOverMonths(seed: UInt64) {
+        let (contacts, policy) = Self.world(seed: seed)
+        var simulation = Simulation()
+        let start = Fixture.instant("2026-11-01T00:00:00Z")
+        simulation.run(
+            snapshot: Snapshot(contacts: contacts, source: "t"), policy: policy, from: start,
+            to: start.addingTimeInterval(120 * 86_400), step: 4 * 3600)
+        #expect(simulation.sent.count > 50)
+        let byContact = Dictionary(grouping: simulation.sent, by: \.key.contactID)
+        for contact in contacts {
+            let zone = contact.timeZone
+            let days = (byContact[contact.id] ?? []).map { LocalDate($0.at, in: zone) }.sorted()
+            for day in days {
+                let inWeek = days.filter { day.days(until: $0) >= 0 && day.days(until: $0) < 7 }.count
+                #expect(inWeek <= 2, "\(contact.id) gets \(inWeek) messages in the 7 days from \(day)")
+            }
+            let promotions = (byContact[contact.id] ?? []).filter { $0.key.rule.kind == .promotion }.map(\.at).sorted()
+            for (a, b) in zip(promotions, promotions.dropFirst()) {
+                #expect(LocalDate(a, in: zone).days(until: LocalDate(b, in: zone)) >= 30)
+            }
+            for sent in byContact[contact.id] ?? [] {
+                #expect(
+                    !(policy.quietHours?.contains(LocalTime(sent.at, in: zone)) ?? false), "\(sent.key) in quiet hours")
+                #expect(
+                    !policy.holidays.dates(region: nil).contains(LocalDate(sent.at, in: zone)),
+                    "\(sent.key) on a holiday")
+            }
+        }
+    }
+
+    @Test(arguments: [UInt64(4), 5, 6])
+    func replanningIsANoOpAndContactOrderDoesNotMatter(seed: UInt64) {
+        let (contacts, policy) = Self.world(seed: seed)
+        var simulation = Simulation()
+        var now = Fixture.instant("2026-11-01T06:00:00Z")
+        for _ in 0..<30 {
+            let snapshot = Snapshot(contacts: contacts, source: "t")
+            let diff = Planner.plan(snapshot: snapshot, history: simulation.history, policy: policy, now: now)
+            var random = RecurrenceCrossCheckTests.Generator(state: seed &+ UInt64(now.timeIntervalSince1970))
+            let shuffled = contacts.sorted { _, _ in random.chance(0.5) }
+            let other = Planner.plan(
+                snapshot: Snapshot(contacts: shuffled, source: "t"), history: simulation.history, policy: policy,
+                now: now)
+            #expect(
+                Set(other.additions.map { "\($0.id)@\($0.dueAt)" })
+                    == Set(diff.additions.map { "\($0.id)@\($0.dueAt)" }))
+            #expect(Set(other.retimings) == Set(diff.retimings))
+            simulation.apply(diff, at: now)
+            let again = Planner.plan(snapshot: snapshot, history: simulation.history, policy: policy, now: now)
+            #expect(
+                again.isEmpty,
+                "re-planning changed \(again.additions.count + again.retimings.count + again.cancellations.count + again.skips.count) rows"
+            )
+            simulation.sendDue(now: now)
+            now = now.addingTimeInterval(3 * 86_400 + 3600)
+        }
+    }
+}
