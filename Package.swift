@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Only the server; the default traits pull in swift-configuration, which Rapport does not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libcurl, through pkg-config, and a few lines of C for its variadic calls.
@@ -43,7 +44,10 @@ let package = Package(
         // The outbox: the only home of a message.
         .target(
             name: "RapportStore",
-            dependencies: ["RapportCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RapportCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Transports (SMTP, webhook, maildir), MIME and signing.
@@ -69,8 +73,9 @@ let package = Package(
         .target(
             name: "RapportHTTP",
             dependencies: [
-                "RapportDaemon",
+                "RapportCore", "RapportStore", "RapportDaemon",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

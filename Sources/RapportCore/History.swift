@@ -34,10 +34,14 @@ public struct History: Sendable {
     public private(set) var byContact: [String: [HistoryEntry]]
     /// The latest touchpoint recorded through `rapport touch`, by contact id.
     public var touchpoints: [String: Date]
+    /// Contacts who opted out of promotions locally (an unsubscribe link, an operator): this
+    /// wins over `marketing_opt_in` in the data until an operator clears it.
+    public var optedOut: Set<String>
 
-    public init(_ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:]) {
+    public init(_ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:], optedOut: Set<String> = []) {
         byContact = Dictionary(grouping: entries, by: \.key.contactID)
         self.touchpoints = touchpoints
+        self.optedOut = optedOut
     }
 
     public func entries(for contactID: String) -> [HistoryEntry] {

@@ -18,7 +18,8 @@ public enum Planner {
         for contact in snapshot.contacts {
             var planner = ContactPlanner(
                 contact: contact, entries: history.entries(for: contact.id),
-                touchpoint: history.touchpoints[contact.id], policy: policy, now: now, explain: explain)
+                touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
+                policy: policy, now: now, explain: explain)
             planner.plan(into: &diff, shared: &shared)
         }
         // Contacts that disappeared from the data: withdraw whatever was still to be sent.
@@ -88,6 +89,8 @@ struct ContactPlanner {
     let contact: Contact
     let entries: [HistoryEntry]
     let touchpoint: Date?
+    /// A local opt-out from promotions (it wins over the data's opt-in).
+    let optedOut: Bool
     let policy: Policy
     let now: Date
     let explain: Bool
@@ -102,8 +105,10 @@ struct ContactPlanner {
     private var slots: SlotFinder!
 
     init(
-        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, policy: Policy, now: Date, explain: Bool
+        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, optedOut: Bool = false, policy: Policy,
+        now: Date, explain: Bool
     ) {
+        self.optedOut = optedOut
         self.contact = contact
         self.entries = entries
         self.touchpoint = touchpoint
@@ -304,6 +309,11 @@ struct ContactPlanner {
         guard contact.marketingOptIn else {
             inapplicable[.promotion] = "no marketing opt-in"
             explainAll("no marketing opt-in")
+            return
+        }
+        guard !optedOut else {
+            inapplicable[.promotion] = "contact opted out of promotions"
+            explainAll("opted out of promotions (unsubscribed)")
             return
         }
         for campaign in campaigns {

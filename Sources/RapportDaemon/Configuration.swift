@@ -24,6 +24,11 @@ public struct Configuration: Sendable {
     /// `[http] listen`: where `/metrics`, `/healthz` and `/readyz` are served; `nil` for no
     /// listener.
     public var httpListen: HTTPListenAddress?
+    /// `[unsubscribe]`: one-click unsubscribe links in promotions; `nil` for none.
+    public var unsubscribe: UnsubscribeSettings?
+    /// `[store] retention_days`: rendered bodies of closed messages are erased this long after
+    /// they closed; `nil` keeps them.
+    public var retention: Duration? = .seconds(90 * 86_400)
 
     /// How email leaves: SMTP through libcurl, or files in a folder.
     public enum EmailTransportSettings: Sendable {
@@ -49,7 +54,11 @@ public struct Configuration: Sendable {
     /// Whether secrets are read: the daemon needs them; operator commands that only read or
     /// change the outbox do not, and should not need the daemon's credentials.
     public enum Secrets: Sendable {
+        /// Every secret (the daemon, `rapport check`).
         case read
+        /// Only the unsubscribe secret, which rendering a promotion needs (`rapport plan`).
+        case rendering
+        /// None (commands that only read or steer the outbox).
         case skip
     }
 
@@ -76,7 +85,7 @@ public struct Configuration: Sendable {
         let base = (path as NSString).deletingLastPathComponent
         let reader = ConfigurationReader(
             root: TOMLReader(table, path: "", sink: sink), base: base.isEmpty ? "." : base, environment: environment,
-            readsSecrets: secrets == .read, sink: sink)
+            readsSecrets: secrets == .read, readsRenderingSecrets: secrets != .skip, sink: sink)
         let configuration = reader.read(file: path)
         if !sink.errors.isEmpty { throw ConfigurationErrors(sink.errors) }
         return configuration!
@@ -89,6 +98,7 @@ struct ConfigurationReader {
     let base: String
     let environment: [String: String]
     let readsSecrets: Bool
+    let readsRenderingSecrets: Bool
     let sink: ErrorSink
 
     func resolve(_ path: String) -> String {
@@ -108,6 +118,7 @@ struct ConfigurationReader {
 
         let store = root.table("store")
         let storePath = store?.string("path") ?? "rapport.sqlite"
+        let retentionDays = store?.int("retention_days", in: 0...36_500)
         store?.finish()
 
         let templates = root.table("templates")
@@ -137,6 +148,9 @@ struct ConfigurationReader {
             businessName: businessName, email: email ?? .maildir(resolve("outbox/mail")),
             webhook: webhook ?? .maildir(resolve("outbox/webhooks")))
 
+        if let retentionDays {
+            configuration.retention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
+        }
         if let daemon = root.table("daemon") {
             if let seconds = daemon.int("tick_seconds", in: 1...86_400) {
                 configuration.tickInterval = .seconds(seconds)
@@ -160,6 +174,10 @@ struct ConfigurationReader {
                 }
             }
             http.finish()
+        }
+        if let table = root.table("unsubscribe") {
+            configuration.unsubscribe = readUnsubscribe(table)
+            table.finish()
         }
         configuration.policy = readPolicy()
         root.finish()
@@ -233,7 +251,10 @@ struct ConfigurationReader {
     /// A secret from `<name>_file`, `<name>_env` or `<name>_credential` (a file in systemd's
     /// `$CREDENTIALS_DIRECTORY`, from `LoadCredential=`); an inline `<name>` is refused so that
     /// secrets never sit in a file that is shown, copied and committed.
-    private func secret(_ table: TOMLReader, _ name: String, required: Bool) -> String? {
+    private func secret(
+        _ table: TOMLReader, _ name: String, required: Bool, purpose: String = "the signing secret, whsec_…",
+        reads: Bool? = nil
+    ) -> String? {
         if table.string(name) != nil {
             table.fail(name, "inline secrets are not accepted; use \(name)_file, \(name)_env or \(name)_credential")
         }
@@ -243,7 +264,7 @@ struct ConfigurationReader {
         let given = [file, variable, credential].compactMap { $0 }.count
         if given == 0 {
             if required {
-                table.fail("\(name)_file", "required (or \(name)_env, \(name)_credential): the signing secret, whsec_…")
+                table.fail("\(name)_file", "required (or \(name)_env, \(name)_credential): \(purpose)")
             }
             return nil
         }
@@ -257,7 +278,7 @@ struct ConfigurationReader {
             table.fail("\(name)_credential", "'\(credential)' is not a credential name")
             return nil
         }
-        guard readsSecrets else { return nil }
+        guard reads ?? readsSecrets else { return nil }
         if let file { return readSecretFile(table, key: "\(name)_file", path: resolve(file), what: "secret file") }
         if let variable {
             guard let value = environment[variable], !value.isEmpty else {
@@ -285,6 +306,42 @@ struct ConfigurationReader {
             return nil
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: - Unsubscribe
+
+    private func readUnsubscribe(_ table: TOMLReader) -> UnsubscribeSettings? {
+        guard let base = table.string("base_url") else {
+            table.fail(
+                "base_url",
+                "required: the public address of Rapport's listener, e.g. \"https://mail.example.com/rapport\"")
+            return nil
+        }
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+            url.host != nil, url.query == nil, url.fragment == nil
+        else {
+            table.fail("base_url", "'\(base)' is not an http(s) URL without query or fragment")
+            return nil
+        }
+        var settings = UnsubscribeSettings(baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
+        if let mailto = table.string("mailto") {
+            if (try? Mailbox(parsing: mailto)) == nil || mailto.contains("<") {
+                table.fail("mailto", "'\(mailto)' is not a bare address such as unsubscribe@example.com")
+            } else {
+                settings.mailto = mailto
+            }
+        }
+        if let days = table.int("valid_days", in: 1...3_650) { settings.validDays = days }
+        if let text = secret(
+            table, "secret", required: true, purpose: "the secret that signs unsubscribe links (32 characters or more)",
+            reads: readsRenderingSecrets)
+        {
+            if text.utf8.count < 32 {
+                table.fail("secret_file", "the unsubscribe secret is \(text.utf8.count) bytes; use 32 or more")
+            }
+            settings.secret = Array(text.utf8)
+        }
+        return settings
     }
 
     // MARK: - Policy

@@ -170,6 +170,7 @@ public final class Daemon: @unchecked Sendable {
                     "failed": "\(dispatched.failed)", "ms": "\(Int(elapsed / .milliseconds(1)))",
                 ])
         }
+        try engine.purgeExpiredBodies(now: clock())
         try refreshStatus(dispatched)
     }
 

@@ -182,6 +182,25 @@ public final class Engine {
         }
     }
 
+    // MARK: - Retention
+
+    private var lastPurge: Date?
+
+    /// Erases the rendered bodies of messages closed longer ago than `[store] retention_days`;
+    /// at most once an hour (the first call always runs).
+    @discardableResult
+    public func purgeExpiredBodies(now: Date) throws(StoreError) -> Int {
+        guard let retention = configuration.retention else { return 0 }
+        if let lastPurge, now.timeIntervalSince(lastPurge) < 3_600 { return 0 }
+        lastPurge = now
+        let cutoff = now.addingTimeInterval(-Double(retention.components.seconds))
+        let purged = try store.purgeBodies(closedBefore: cutoff, at: now)
+        if purged > 0 {
+            logger.info("purged rendered bodies past retention", metadata: ["messages": "\(purged)"])
+        }
+        return purged
+    }
+
     // MARK: - Dispatch
 
     /// Claims due messages in batches and delivers them, one state change per transaction.
@@ -222,7 +241,8 @@ public final class Engine {
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
         do {
-            let envelope = try Self.envelope(for: message, at: now)
+            let envelope = try Self.envelope(
+                for: message, at: now, unsubscribeMailto: configuration.unsubscribe?.mailto)
             // The wire carries the real time (the Date header, webhook-timestamp): receivers
             // check it against their own clock. `now` may be simulated (--now).
             let receipt = try transport.deliver(envelope, at: Date())
@@ -306,7 +326,17 @@ public final class Engine {
     public static let version = "0.1.0"
 
     /// The envelope a transport sends for a stored message.
-    public static func envelope(for message: StoredMessage, at date: Date) throws -> Envelope {
+    /// `List-Unsubscribe` (the link, and the `mailto:` if configured) and
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058) for content with a link.
+    public static func unsubscribeHeaders(_ content: MessageContent, mailto: String?) -> [(String, String)] {
+        guard let url = content.unsubscribeURL else { return [] }
+        let value = UnsubscribeSettings(baseURL: "", mailto: mailto).listUnsubscribe(url: url)
+        return [("List-Unsubscribe", value), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    }
+
+    public static func envelope(for message: StoredMessage, at date: Date, unsubscribeMailto: String? = nil) throws
+        -> Envelope
+    {
         let content = message.content
         let from = try Mailbox(parsing: content.sender)
         let to = Mailbox(name: content.recipientName, address: content.recipientAddress ?? "")
@@ -314,7 +344,7 @@ public final class Engine {
         let body = message.channel == .webhook ? WebhookMessage(message, sentAt: date).encoded() : []
         return Envelope(
             messageID: message.id, from: from, to: to, replyTo: replyTo, subject: content.subject, text: content.text,
-            html: content.html, extraHeaders: [], webhookBody: body)
+            html: content.html, extraHeaders: unsubscribeHeaders(content, mailto: unsubscribeMailto), webhookBody: body)
     }
 }
 

@@ -18,6 +18,7 @@ public struct Renderer: Sendable {
     public let templates: TemplateLibrary
     let sender: Mailbox
     let businessName: String
+    let unsubscribe: UnsubscribeSettings?
 
     /// Loads the templates and checks every template the policy names, with every variable and
     /// partial they use.
@@ -25,6 +26,7 @@ public struct Renderer: Sendable {
         templates = try TemplateLibrary(directory: configuration.templatesPath)
         sender = configuration.sender
         businessName = configuration.businessName
+        unsubscribe = configuration.unsubscribe
         let policy = configuration.policy
         var uses: [(key: String, name: String)] = []
         if policy.checkin.enabled { uses.append(("rules.checkin.template", policy.checkin.template)) }
@@ -44,7 +46,13 @@ public struct Renderer: Sendable {
         func fail(_ problem: String) -> RenderError {
             RenderError(messageID: planned.id, contactID: planned.contact.id, problem: problem)
         }
-        let context = TemplateContext.make(for: planned, sender: sender, businessName: businessName)
+        // Promotions carry a signed one-click unsubscribe link (in the header, the JSON and the
+        // template context); client messages are operational and carry none.
+        let unsubscribeURL =
+            planned.rule.kind == .promotion
+            ? unsubscribe?.url(contactID: planned.contact.id, dueAt: planned.dueAt) : nil
+        let context = TemplateContext.make(
+            for: planned, sender: sender, businessName: businessName, unsubscribeURL: unsubscribeURL)
         let name = planned.template
         guard let subjectText = templates.render("\(name).subject", context),
             let text = templates.render("\(name).text", context)
@@ -74,7 +82,8 @@ public struct Renderer: Sendable {
         let content = MessageContent(
             sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
             recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
-            contactJSON: contactJSON, sourceHash: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+            contactJSON: contactJSON, sourceHash: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+            unsubscribeURL: unsubscribeURL)
         // Refuse now, at planning time, what a transport would refuse at send time: a line break
         // in a header, an address that is not one.
         if planned.channel == .email {
@@ -83,7 +92,7 @@ public struct Renderer: Sendable {
                     messageID: planned.id, from: sender,
                     to: Mailbox(name: content.recipientName, address: content.recipientAddress ?? ""),
                     replyTo: try content.replyTo.map { try Mailbox(parsing: $0) }, subject: subject, text: text,
-                    html: html)
+                    html: html, extraHeaders: Engine.unsubscribeHeaders(content, mailto: unsubscribe?.mailto))
                 try MIMEMessage.validate(envelope)
             } catch let error as DeliveryError {
                 throw fail(error.detail)

@@ -40,7 +40,7 @@ indirect enum ContextValue: Sendable, Hashable {
 /// validate templates at start-up, so a template can only name variables that exist.
 enum TemplateContext {
     static func make(
-        for planned: PlannedMessage, sender: Mailbox, businessName: String
+        for planned: PlannedMessage, sender: Mailbox, businessName: String, unsubscribeURL: String? = nil
     ) -> [String: ContextValue] {
         let contact = planned.contact
         let zone = contact.timeZone
@@ -56,6 +56,7 @@ enum TemplateContext {
             "projects": .list(contact.projects.filter { $0.status == .active }.map(projectValue)),
         ]
         if let project = planned.project { context["project"] = projectValue(project) }
+        if let unsubscribeURL { context["unsubscribe_url"] = .text(unsubscribeURL) }
         if let campaign = planned.campaign {
             context["campaign"] = .object([
                 "name": .text(campaign.name), "starts": .text(campaign.starts.description),
@@ -83,7 +84,9 @@ enum TemplateContext {
             channel: .email,
             template: "sample", dueAt: Date(timeIntervalSince1970: 0), state: .scheduled, reason: "", project: project,
             campaign: campaign)
-        return make(for: planned, sender: sender, businessName: businessName)
+        return make(
+            for: planned, sender: sender, businessName: businessName,
+            unsubscribeURL: "https://example.com/unsubscribe/sample")
     }
 
     private static func contactValue(_ contact: Contact) -> ContextValue {

@@ -63,11 +63,14 @@ public struct WebhookMessage: Codable, Sendable {
         public var html: String?
         public var dueAt: Date
         public var sentAt: Date
+        /// The one-click unsubscribe link of a promotion (POST to it to opt out).
+        public var unsubscribeURL: String?
 
         enum CodingKeys: String, CodingKey {
             case id, rule, kind, contact, subject, text, html
             case dueAt = "due_at"
             case sentAt = "sent_at"
+            case unsubscribeURL = "unsubscribe_url"
         }
     }
 
@@ -88,7 +91,7 @@ public struct WebhookMessage: Codable, Sendable {
         data = Body(
             id: message.id, rule: message.rule.description, kind: message.contactKind.rawValue, contact: contact,
             subject: message.content.subject, text: message.content.text, html: message.content.html,
-            dueAt: message.dueAt, sentAt: sentAt)
+            dueAt: message.dueAt, sentAt: sentAt, unsubscribeURL: message.content.unsubscribeURL)
     }
 
     /// The exact bytes sent: sorted keys, ISO 8601 dates.

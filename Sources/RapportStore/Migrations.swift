@@ -122,6 +122,23 @@ enum OutboxMigrations {
                     ALTER TABLE message ADD COLUMN max_lateness REAL;
                     """)
         }
+        migrator.registerMigration("v3-consent: opt-outs, unsubscribe links, erasure") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE message ADD COLUMN unsubscribe_url TEXT;
+                    ALTER TABLE message ADD COLUMN purged_at REAL;
+
+                    CREATE TABLE opt_out (
+                        contact_id TEXT PRIMARY KEY NOT NULL,
+                        scope TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        source TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        note TEXT
+                    );
+                    CREATE INDEX message_closed ON message (state, closed_at) WHERE purged_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -99,7 +99,7 @@ public struct ContactActivity: Sendable, Hashable {
 
 /// The parts of the outbox only the operator's desk needs: heartbeats, the audit trail, the
 /// relationship timeline.
-public protocol OperatorStore: OutboxStore {
+public protocol OperatorStore: ConsentStore {
     /// Inserts or replaces a daemon's heartbeat.
     func record(_ heartbeat: DaemonHeartbeat) throws(StoreError)
     /// Every daemon that ever beat, most recent first.
@@ -111,4 +111,64 @@ public protocol OperatorStore: OutboxStore {
     func recordKinds(_ kinds: [String: ContactKind], at date: Date) throws(StoreError) -> [KindChange]
     /// For each contact with messages: last sent, next due.
     func activity() throws(StoreError) -> [String: ContactActivity]
+}
+
+/// A contact's local opt-out from promotions: it wins over the data's `marketing_opt_in` until
+/// an operator clears it.
+public struct OptOut: Sendable, Hashable, Codable {
+    public var contactID: String
+    /// What was opted out of: `promotions`.
+    public var scope: String
+    public var at: Date
+    /// `link` (one-click unsubscribe) or `operator`.
+    public var source: String
+    public var actor: String
+    public var note: String?
+
+    public init(contactID: String, scope: String = "promotions", at: Date, source: String, actor: String, note: String?)
+    {
+        self.contactID = contactID
+        self.scope = scope
+        self.at = at
+        self.source = source
+        self.actor = actor
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case scope, at, source, actor, note
+        case contactID = "contact_id"
+    }
+}
+
+/// What `forget` removed.
+public struct ErasureReport: Sendable, Hashable, Codable {
+    /// The pseudonym the contact's remaining rows now carry.
+    public var pseudonym: String
+    public var messages: Int
+    public var cancelled: Int
+    public var attempts: Int
+    public var events: Int
+    public var touchpoints: Int
+}
+
+/// Consent and privacy: opt-outs, erasure, retention.
+public protocol ConsentStore: OutboxStore {
+    /// Records an opt-out and, in the same transaction, cancels the contact's open promotions.
+    /// - Returns: the ids of the promotions cancelled.
+    @discardableResult
+    func recordOptOut(_ optOut: OptOut) throws(StoreError) -> [String]
+    /// Clears a contact's opt-out; `false` when there was none.
+    @discardableResult
+    func clearOptOut(contactID: String, actor: String, at date: Date) throws(StoreError) -> Bool
+    /// Every opt-out, newest first.
+    func optOuts() throws(StoreError) -> [OptOut]
+    /// Removes a person's personal data from every table: open messages are cancelled; names,
+    /// addresses, rendered bodies, server answers and notes are erased; the contact id is
+    /// replaced by a pseudonym; an anonymised `forget` event records that it happened.
+    func forget(contactID: String, actor: String, at date: Date) throws(StoreError) -> ErasureReport
+    /// Erases the rendered bodies of messages closed (sent, failed, cancelled, skipped) before
+    /// `date`; the rows, states and times stay. Returns how many were purged.
+    @discardableResult
+    func purgeBodies(closedBefore date: Date, at now: Date) throws(StoreError) -> Int
 }

@@ -34,6 +34,9 @@ public final class SQLiteOutbox: OutboxStore {
             configuration.busyMode = .timeout(busyTimeout)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // Deleted and overwritten content is zeroed, so erased personal data does not
+                // linger in free pages of the file.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             identity = FileIdentity(path: path)
@@ -91,7 +94,9 @@ public final class SQLiteOutbox: OutboxStore {
             {
                 touchpoints[row["contact_id"]] = Self.date(row["at"])
             }
-            return PlanningState(history: History(entries, touchpoints: touchpoints), sourceHashes: hashes)
+            let optedOut = Set(try String.fetchAll(db, sql: "SELECT contact_id FROM opt_out"))
+            return PlanningState(
+                history: History(entries, touchpoints: touchpoints, optedOut: optedOut), sourceHashes: hashes)
         }
     }
 
@@ -109,8 +114,8 @@ public final class SQLiteOutbox: OutboxStore {
                             id, contact_id, rule, occurrence, contact_kind, channel, template, state, due_at,
                             sender, recipient_name, recipient_address, reply_to, subject, body_text, body_html,
                             contact_json, source_hash, reason, requires_approval, created_at, updated_at, closed_at,
-                            closed_by, max_lateness)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            closed_by, max_lateness, unsubscribe_url)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT DO NOTHING
                         """,
                     arguments: [
@@ -120,7 +125,7 @@ public final class SQLiteOutbox: OutboxStore {
                         content.recipientName, content.recipientAddress, content.replyTo, content.subject,
                         content.text, content.html, content.contactJSON, content.sourceHash, planned.reason,
                         new.requiresApproval, now, now, planned.state.isFinal ? now : nil,
-                        planned.state.isFinal ? actor : nil, new.maxLateness,
+                        planned.state.isFinal ? actor : nil, new.maxLateness, content.unsubscribeURL,
                     ])
                 // Another planner (the CLI, a second daemon) may have stored the same key first.
                 guard db.changesCount > 0 else { continue }
@@ -180,6 +185,7 @@ public final class SQLiteOutbox: OutboxStore {
                         UPDATE message SET
                             sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
                             body_text = ?, body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?,
+                            unsubscribe_url = ?,
                             state = CASE WHEN requires_approval AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
                             approved_at = CASE WHEN requires_approval THEN NULL ELSE approved_at END,
                             approved_by = CASE WHEN requires_approval THEN NULL ELSE approved_by END
@@ -188,7 +194,8 @@ public final class SQLiteOutbox: OutboxStore {
                     arguments: [
                         content.sender, content.recipientName, content.recipientAddress, content.replyTo,
                         content.subject,
-                        content.text, content.html, content.contactJSON, content.sourceHash, now, refresh.id,
+                        content.text, content.html, content.contactJSON, content.sourceHash, now,
+                        content.unsubscribeURL, refresh.id,
                     ])
                 if db.changesCount > 0 {
                     try Self.log(
@@ -496,7 +503,8 @@ public final class SQLiteOutbox: OutboxStore {
             content: MessageContent(
                 sender: row["sender"], recipientName: row["recipient_name"], recipientAddress: row["recipient_address"],
                 replyTo: row["reply_to"], subject: row["subject"], text: row["body_text"], html: row["body_html"],
-                contactJSON: row["contact_json"], sourceHash: row["source_hash"]),
+                contactJSON: row["contact_json"], sourceHash: row["source_hash"],
+                unsubscribeURL: row["unsubscribe_url"]),
             reason: row["reason"],
             requiresApproval: row["requires_approval"],
             approvedAt: optionalDate(row["approved_at"]),

@@ -18,11 +18,14 @@ public struct MessageContent: Sendable, Hashable {
     public var contactJSON: String
     /// A digest of everything the content was rendered from; a change triggers a re-render.
     public var sourceHash: String
+    /// The one-click unsubscribe link of a promotion (RFC 8058), signed for this contact.
+    public var unsubscribeURL: String?
 
     public init(
         sender: String, recipientName: String?, recipientAddress: String?, replyTo: String?, subject: String,
-        text: String, html: String?, contactJSON: String, sourceHash: String
+        text: String, html: String?, contactJSON: String, sourceHash: String, unsubscribeURL: String? = nil
     ) {
+        self.unsubscribeURL = unsubscribeURL
         self.sender = sender
         self.recipientName = recipientName
         self.recipientAddress = recipientAddress

@@ -15,9 +15,15 @@ struct ContactRow: Encodable {
     var nextDue: Date?
     var nextRule: String?
     var overdue: Bool
+    /// A local opt-out from promotions (a link, an operator).
+    var optedOut = false
+    /// The data says `marketing_opt_in` but the contact opted out here: the opt-out wins.
+    var consentConflict = false
 
     enum CodingKeys: String, CodingKey {
         case id, name, kind, overdue
+        case optedOut = "opted_out"
+        case consentConflict = "consent_conflict"
         case accountManager = "account_manager"
         case lastTouchpoint = "last_touchpoint"
         case lastSent = "last_sent"
@@ -40,7 +46,9 @@ func loadSnapshot(_ configuration: Configuration) throws -> Snapshot {
 
 /// Builds the rows, flagging clients overdue for contact: nothing sent and no touchpoint within
 /// their check-in cadence, and nothing planned within it either.
-func contactRows(_ snapshot: Snapshot, activity: [String: ContactActivity], policy: Policy, now: Date) -> [ContactRow] {
+func contactRows(
+    _ snapshot: Snapshot, activity: [String: ContactActivity], optedOut: Set<String> = [], policy: Policy, now: Date
+) -> [ContactRow] {
     snapshot.contacts.map { contact in
         let seen = activity[contact.id]
         var overdue = false
@@ -56,7 +64,8 @@ func contactRows(_ snapshot: Snapshot, activity: [String: ContactActivity], poli
             accountManager: contact.accountManager?.name,
             lastTouchpoint: [contact.lastContactAt, seen?.lastTouchpointAt].compactMap { $0 }.max(),
             lastSent: seen?.lastSentAt, nextDue: seen?.nextDueAt,
-            nextRule: seen?.nextRule?.description, overdue: overdue)
+            nextRule: seen?.nextRule?.description, overdue: overdue, optedOut: optedOut.contains(contact.id),
+            consentConflict: optedOut.contains(contact.id) && contact.marketingOptIn)
     }
 }
 
@@ -81,7 +90,9 @@ struct Contacts: ParsableCommand {
         let workspace = try Workspace.open(global)
         let snapshot = try loadSnapshot(workspace.configuration)
         var rows = contactRows(
-            snapshot, activity: try workspace.store.activity(), policy: workspace.configuration.policy, now: Date())
+            snapshot, activity: try workspace.store.activity(),
+            optedOut: Set(try workspace.store.optOuts().map(\.contactID)), policy: workspace.configuration.policy,
+            now: Date())
         if let kind { rows = rows.filter { $0.kind == kind.rawValue } }
         if overdue { rows = rows.filter(\.overdue) }
         if let manager { rows = rows.filter { $0.accountManager?.lowercased() == manager.lowercased() } }
@@ -93,12 +104,14 @@ struct Contacts: ParsableCommand {
                 csvText(
                     header: [
                         "id", "name", "kind", "account_manager", "last_touchpoint", "next_due", "next_rule", "overdue",
+                        "opted_out", "consent_conflict",
                     ],
                     rows: rows.map {
                         [
                             $0.id, $0.name, $0.kind, $0.accountManager ?? "",
                             $0.lastTouchpoint?.formatted(.iso8601) ?? "",
                             $0.nextDue?.formatted(.iso8601) ?? "", $0.nextRule ?? "", $0.overdue ? "true" : "false",
+                            $0.optedOut ? "true" : "false", $0.consentConflict ? "true" : "false",
                         ]
                     }))
         case .table:
@@ -112,11 +125,18 @@ struct Contacts: ParsableCommand {
                     rows.map {
                         [
                             $0.id, $0.kind, $0.accountManager ?? "-", $0.lastTouchpoint.map(shortDate) ?? "never",
-                            $0.nextDue.map(shortUTC) ?? "-", ($0.overdue ? "OVERDUE " : "") + ($0.nextRule ?? ""),
+                            $0.nextDue.map(shortUTC) ?? "-",
+                            ($0.overdue ? "OVERDUE " : "")
+                                + ($0.consentConflict ? "OPTED-OUT (data: opt-in) " : $0.optedOut ? "OPTED-OUT " : "")
+                                + ($0.nextRule ?? ""),
                         ]
                     }))
             let overdueCount = rows.filter(\.overdue).count
-            print("\(rows.count) contacts, \(overdueCount) overdue")
+            let conflicts = rows.filter(\.consentConflict).count
+            print(
+                "\(rows.count) contacts, \(overdueCount) overdue"
+                    + (conflicts > 0
+                        ? ", \(conflicts) opted out here while the data says marketing_opt_in (the opt-out wins)" : ""))
         }
         if rows.isEmpty && (kind != nil || overdue || manager != nil) { throw ExitCode.nothingMatched }
     }

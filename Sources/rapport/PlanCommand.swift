@@ -60,7 +60,7 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
-        let workspace = try Workspace.open(global)
+        let workspace = try Workspace.open(global, secrets: .rendering)
         let engine = try makeEngine(
             workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning), delivers: false)
         let instant = try now.map(parseInstant) ?? Date()

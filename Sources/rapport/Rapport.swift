@@ -18,7 +18,7 @@ struct Rapport: ParsableCommand {
         subcommands: [
             Run.self, Check.self, Plan.self, Status.self, Queue.self, Show.self, Approve.self, Hold.self,
             Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Touch.self, Contacts.self,
-            ContactCommand.self, Audit.self,
+            ContactCommand.self, Audit.self, Unsubscribe.self, Resubscribe.self, OptOuts.self, Forget.self,
         ]
     )
 }

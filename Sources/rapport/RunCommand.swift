@@ -69,9 +69,14 @@ struct Run: ParsableCommand {
             notifier: notifier, metrics: RapportMetrics(), watchdog: WatchdogSettings(environment: environment))
         if let address = configuration.httpListen {
             let health = DaemonHealth(store: workspace.store, heartbeat: daemon.heartbeat)
-            let listener = HTTPListener(
-                address: address, routes: [ObservabilityRoutes(metrics: daemon.metrics, health: health)],
-                logger: logger)
+            var routes: [any HTTPRoutes] = [ObservabilityRoutes(metrics: daemon.metrics, health: health)]
+            if let secret = configuration.unsubscribe?.secret {
+                routes.append(
+                    UnsubscribeRoutes(
+                        secret: secret, store: workspace.store, businessName: configuration.businessName,
+                        logger: logger))
+            }
+            let listener = HTTPListener(address: address, routes: routes, logger: logger)
             do {
                 try listener.start()
             } catch {
@@ -107,10 +112,12 @@ struct Run: ParsableCommand {
         }
         let report = try engine.plan(now: now)
         let dispatched = try engine.dispatch(now: { now })
+        let purged = try engine.purgeExpiredBodies(now: now)
         print(
             "planned \(report.applied.inserted) new, \(report.applied.retimed) re-timed, "
                 + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed; "
-                + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)")
+                + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)"
+                + (purged > 0 ? "; purged the bodies of \(purged) old messages" : ""))
         if !report.renderErrors.isEmpty { throw ExitCode.failure }
     }
 }

@@ -81,7 +81,8 @@ struct Show: ParsableCommand {
         let zone = contact.flatMap { TimeZone(identifier: $0.timezone) }
         let dueLocal = zone.map { localDescription(message.dueAt, in: $0) }
         let sentAt = message.sentAt ?? message.dueAt
-        let envelope = try? Engine.envelope(for: message, at: sentAt)
+        let envelope = try? Engine.envelope(
+            for: message, at: sentAt, unsubscribeMailto: workspace.configuration.unsubscribe?.mailto)
         let body = message.channel == .webhook ? envelope.map { String(decoding: $0.webhookBody, as: UTF8.self) } : nil
         var headers: [String] = []
         if message.channel == .email, let envelope {

@@ -46,6 +46,22 @@ func loopback(port: Int) -> sockaddr_in {
 /// `GET path` on 127.0.0.1:`port` with HTTP/1.1 and `Connection: close`; every step is bounded
 /// by `timeout` (socket send and receive timeouts).
 func httpGet(port: Int, path: String, timeout: Duration = .seconds(5)) throws -> HTTPAnswer {
+    try httpRequest("GET", port: port, path: path, timeout: timeout)
+}
+
+/// `POST path` with a form-encoded `body`, as a mail provider's one-click unsubscribe does.
+func httpPostForm(port: Int, path: String, body: String, timeout: Duration = .seconds(5)) throws -> HTTPAnswer {
+    try httpRequest(
+        "POST", port: port, path: path,
+        headers: ["Content-Type": "application/x-www-form-urlencoded", "Content-Length": "\(body.utf8.count)"],
+        body: body, timeout: timeout)
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+func httpRequest(
+    _ method: String, port: Int, path: String, headers: [String: String] = [:], body: String = "",
+    timeout: Duration = .seconds(5)
+) throws -> HTTPAnswer {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw Failure("socket(): errno \(errno)") }
     defer { close(descriptor) }
@@ -59,7 +75,9 @@ func httpGet(port: Int, path: String, timeout: Duration = .seconds(5)) throws ->
         }
     }
     guard connected == 0 else { throw Failure("connect(127.0.0.1:\(port)): errno \(errno)") }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+    let extra = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
+    let request = Array(
+        "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\(extra)\r\n\(body)".utf8)
     let sent = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
     guard sent == request.count else { throw Failure("send: errno \(errno)") }
     var response: [UInt8] = []
