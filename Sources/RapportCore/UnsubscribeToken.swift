@@ -70,7 +70,10 @@ public struct UnsubscribeToken: Sendable, Hashable {
         }
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
-        return Data(base64Encoded: standard).map(Array.init)
+        // Only the canonical spelling: unused low bits in the last character must be zero, so
+        // that no two texts carry the same token.
+        guard let bytes = Data(base64Encoded: standard).map(Array.init), base64url(bytes) == text else { return nil }
+        return bytes
     }
 }
 

@@ -311,19 +311,22 @@ struct ConfigurationReader {
     // MARK: - Unsubscribe
 
     private func readUnsubscribe(_ table: TOMLReader) -> UnsubscribeSettings? {
-        guard let base = table.string("base_url") else {
+        // Every key is checked even when an earlier one is wrong, so one run shows every error.
+        var baseURL: String?
+        if let base = table.string("base_url") {
+            if let url = URL(string: base), let scheme = url.scheme?.lowercased(), ["https", "http"].contains(scheme),
+                url.host != nil, url.query == nil, url.fragment == nil
+            {
+                baseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+            } else {
+                table.fail("base_url", "'\(base)' is not an http(s) URL without query or fragment")
+            }
+        } else {
             table.fail(
                 "base_url",
                 "required: the public address of Rapport's listener, e.g. \"https://mail.example.com/rapport\"")
-            return nil
         }
-        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
-            url.host != nil, url.query == nil, url.fragment == nil
-        else {
-            table.fail("base_url", "'\(base)' is not an http(s) URL without query or fragment")
-            return nil
-        }
-        var settings = UnsubscribeSettings(baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
+        var settings = UnsubscribeSettings(baseURL: baseURL ?? "")
         if let mailto = table.string("mailto") {
             if (try? Mailbox(parsing: mailto)) == nil || mailto.contains("<") {
                 table.fail("mailto", "'\(mailto)' is not a bare address such as unsubscribe@example.com")
@@ -337,11 +340,12 @@ struct ConfigurationReader {
             reads: readsRenderingSecrets)
         {
             if text.utf8.count < 32 {
-                table.fail("secret_file", "the unsubscribe secret is \(text.utf8.count) bytes; use 32 or more")
+                let key = ["secret_env", "secret_credential"].first { table.has($0) } ?? "secret_file"
+                table.fail(key, "the unsubscribe secret is \(text.utf8.count) bytes; use 32 or more")
             }
             settings.secret = Array(text.utf8)
         }
-        return settings
+        return baseURL == nil ? nil : settings
     }
 
     // MARK: - Policy

@@ -201,6 +201,9 @@ final class TOMLReader {
     /// Whether `key` holds a list.
     func isArray(_ key: String) -> Bool { table[key]?.array != nil }
 
+    /// Whether the table gives `key` at all.
+    func has(_ key: String) -> Bool { table[key] != nil }
+
     /// A duration in whole hours (`max_lateness_hours`), 0 meaning "never stale".
     func lateness(_ key: String) -> TimeInterval?? {
         guard let hours = int(key, in: 0...8_760) else { return nil }

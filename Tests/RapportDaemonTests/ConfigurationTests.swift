@@ -108,3 +108,60 @@ import Testing
         #expect(Configuration.locate(explicit: nil, environment: ["RAPPORT_CONFIG": "b.toml"]) == "b.toml")
     }
 }
+
+@Suite struct ConsentConfigurationTests {
+    let sandbox = Sandbox()
+    let secret = "an-unsubscribe-secret-of-forty-two-bytes!!"
+
+    @Test func unsubscribeLinksAreSignedWithTheConfiguredSecret() throws {
+        let configuration = try sandbox.load(
+            sandbox.config(
+                """
+                [unsubscribe]
+                base_url = "https://mail.example.com/rapport/"
+                mailto = "unsubscribe@example.com"
+                valid_days = 10
+                secret_env = "UNSUBSCRIBE_SECRET"
+                """
+            ).replacingOccurrences(
+                of: "path = \"state/outbox.sqlite\"", with: "path = \"state/outbox.sqlite\"\nretention_days = 30"),
+            environment: ["UNSUBSCRIBE_SECRET": secret])
+        let unsubscribe = try #require(configuration.unsubscribe)
+        #expect(configuration.retention == .seconds(30 * 86_400))
+        #expect(unsubscribe.baseURL == "https://mail.example.com/rapport")
+        let due = Date(timeIntervalSince1970: 1_800_000_000)
+        let url = try #require(unsubscribe.url(contactID: "c-101", dueAt: due))
+        #expect(url.hasPrefix("https://mail.example.com/rapport/unsubscribe/v1."))
+        let token = try UnsubscribeToken(
+            verifying: String(url.split(separator: "/").last ?? ""), secret: Array(secret.utf8), now: due)
+        #expect(token.contactID == "c-101")
+        #expect(token.expires == due.addingTimeInterval(10 * 86_400))
+        #expect(
+            unsubscribe.listUnsubscribe(url: url)
+                == "<\(url)>, <mailto:unsubscribe@example.com?subject=unsubscribe>")
+    }
+
+    @Test func badConsentSettingsAreErrorsNamingTheKey() {
+        let found = sandbox.errors(
+            sandbox.config(
+                """
+                [unsubscribe]
+                base_url = "ftp://example.com/x?y"
+                mailto = "Unsubscribe <u@example.com>"
+                valid_days = 0
+                secret_env = "SHORT"
+                linger = true
+                """), environment: ["SHORT": "too-short"])
+        #expect(found.contains { $0.contains("unsubscribe.base_url: 'ftp://example.com/x?y' is not an http(s) URL") })
+        #expect(
+            found.contains { $0.contains("unsubscribe.mailto: 'Unsubscribe <u@example.com>' is not a bare address") })
+        #expect(found.contains { $0.contains("unsubscribe.valid_days: 0 is out of range") })
+        #expect(
+            found.contains { $0.contains("unsubscribe.secret_env: the unsubscribe secret is 9 bytes; use 32 or more") })
+        #expect(found.contains { $0.contains("unsubscribe.linger: unknown key") })
+        #expect(
+            sandbox.errors(sandbox.config("[unsubscribe]\nbase_url = \"https://example.com\"")).contains {
+                $0.contains("unsubscribe.secret")
+            })
+    }
+}
