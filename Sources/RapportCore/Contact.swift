@@ -84,13 +84,17 @@ public struct Contact: Sendable, Hashable {
     public var region: String?
     /// The customer's last purchase (`last_purchase_at`), for campaign segments.
     public var lastPurchaseAt: Date?
+    /// Channel, language and check-in day and time, from the data.
+    public var preferences: ContactPreferences
 
     public init(
         id: String, name: String, email: String?, kind: ContactKind, timeZone: TimeZone,
         accountManager: AccountManager? = nil, tier: String? = nil, marketingOptIn: Bool = false,
         lastContactAt: Date? = nil, tags: [String] = [], projects: [Project] = [], status: ContactStatus = .active,
-        checkinEvery: Cadence? = nil, region: String? = nil, lastPurchaseAt: Date? = nil
+        checkinEvery: Cadence? = nil, region: String? = nil, lastPurchaseAt: Date? = nil,
+        preferences: ContactPreferences = ContactPreferences()
     ) {
+        self.preferences = preferences
         self.status = status
         self.checkinEvery = checkinEvery
         self.region = region

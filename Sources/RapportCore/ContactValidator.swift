@@ -90,12 +90,41 @@ struct ContactValidator {
             }
         }
 
+        var preferences = ContactPreferences()
+        if let raw = text(fields["channel"], field: "channel", line: line)?.trimmingCharacters(in: .whitespaces),
+            !raw.isEmpty
+        {
+            preferences.channel = ContactPreferences.ChannelPreference(rawValue: raw.lowercased())
+            if preferences.channel == nil { fail("channel", "'\(raw)' is not one of email, webhook, none") }
+        }
+        if let raw = text(fields["language"], field: "language", line: line)?.trimmingCharacters(in: .whitespaces),
+            !raw.isEmpty
+        {
+            if ContactPreferences.isLanguageTag(raw) {
+                preferences.language = raw.lowercased()
+            } else {
+                fail("language", "'\(raw)' is not a language tag such as fr or pt-BR")
+            }
+        }
+        if let raw = text(fields["checkin_day"], field: "checkin_day", line: line)?
+            .trimmingCharacters(in: .whitespaces), !raw.isEmpty
+        {
+            preferences.checkinDay = Weekday(name: raw)
+            if preferences.checkinDay == nil { fail("checkin_day", "'\(raw)' is not a day of the week") }
+        }
+        if let raw = text(fields["checkin_time"], field: "checkin_time", line: line)?
+            .trimmingCharacters(in: .whitespaces), !raw.isEmpty
+        {
+            preferences.checkinTime = LocalTime(parsing: raw)
+            if preferences.checkinTime == nil { fail("checkin_time", "'\(raw)' is not a time of day such as 10:30") }
+        }
+
         guard errors.count == errorCount, let id, let kind, let timeZone else { return nil }
         return Contact(
             id: id, name: name, email: email, kind: kind, timeZone: timeZone, accountManager: manager,
             tier: tier, marketingOptIn: optIn, lastContactAt: lastContact, tags: tags, projects: projects,
             status: status, checkinEvery: checkinEvery, region: region?.isEmpty == true ? nil : region,
-            lastPurchaseAt: lastPurchase)
+            lastPurchaseAt: lastPurchase, preferences: preferences)
     }
 
     // MARK: - Fields

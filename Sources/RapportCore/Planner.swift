@@ -131,6 +131,9 @@ struct ContactPlanner {
         case (_, .unsubscribed):
             for kind in [RuleKind.checkin, .progress, .promotion] { inapplicable[kind] = "contact unsubscribed" }
             explainAll("contact unsubscribed")
+        case _ where contact.preferences.channel == ContactPreferences.ChannelPreference.none:
+            for kind in [RuleKind.checkin, .progress, .promotion] { inapplicable[kind] = "contact prefers no messages" }
+            explainAll("contact prefers no messages (channel = none)")
         case (.client, .paused):
             inapplicable[.promotion] = "contact is now a client"
             inapplicable[.checkin] = "client is paused"
@@ -191,7 +194,8 @@ struct ContactPlanner {
             inapplicable[.checkin] = "check-ins are disabled"
             return
         }
-        guard reachable(by: rule.channel) else {
+        let channel = preferredChannel(rule.channel)
+        guard reachable(by: channel) else {
             inapplicable[.checkin] = "contact has no email address"
             return
         }
@@ -229,17 +233,53 @@ struct ContactPlanner {
                 ideal = earliest.start(in: zone)
             }
         }
-        let reason: String
+        var reason: String
         if let anchor {
             let source = contact.checkinEvery != nil ? "client's own" : contact.tier.map { "tier \($0)" } ?? "default"
             reason = "check-in \(cadence) (\(source)), counted from \(LocalDate(anchor, in: zone))"
         } else {
             reason = "first check-in: no touchpoint on record"
         }
+        let wish = contact.preferences
+        if wish.checkinDay != nil || wish.checkinTime != nil {
+            if let time = wish.checkinTime { preferred = time }
+            // From the cadence's date when there is one, so the time is the same in every plan
+            // (an overdue check-in is not held back for the preferred day). A first check-in
+            // has no such date: it counts from now, and keeps its time once stored.
+            if let base = ideal {
+                ideal = preferredCheckin(onOrAfter: base, at: preferred, on: wish.checkinDay)
+            } else if let stored = existing[key], stored.state.isOpen, stored.dueAt >= now {
+                ideal = stored.dueAt
+            } else {
+                ideal = preferredCheckin(onOrAfter: now, at: preferred, on: wish.checkinDay)
+            }
+            reason +=
+                "; client prefers "
+                + [wish.checkinDay.map { "\($0)s" }, wish.checkinTime.map { "\($0)" }]
+                .compactMap { $0 }.joined(separator: " at ")
+        }
         propose(
             Proposal(
-                key: key, ideal: ideal, window: rule.window, sendAt: preferred, channel: rule.channel,
+                key: key, ideal: ideal, window: rule.window, sendAt: preferred, channel: channel,
                 template: rule.template, requiresApproval: rule.requiresApproval, reason: reason))
+    }
+
+    /// The first instant at or after `earliest` on the preferred weekday (any day without one)
+    /// at `time` on the contact's wall clock. Windows, holidays and caps apply afterwards.
+    private func preferredCheckin(onOrAfter earliest: Date, at time: LocalTime, on day: Weekday?) -> Date {
+        let first = LocalDate(earliest, in: zone)
+        for offset in 0..<15 {
+            let date = first.adding(days: offset)
+            if let day, date.weekday != day { continue }
+            let instant = slots.clock.instant(date, hour: time.hour, minute: time.minute)
+            if instant >= earliest { return instant }
+        }
+        return earliest
+    }
+
+    /// The channel a rule sends on for this contact: theirs if they stated one.
+    private func preferredChannel(_ ruleChannel: Channel) -> Channel {
+        contact.preferences.channel?.channel ?? ruleChannel
     }
 
     // MARK: - Progress reports
@@ -250,7 +290,8 @@ struct ContactPlanner {
             inapplicable[.progress] = "progress reports are disabled"
             return
         }
-        guard reachable(by: rule.channel) else {
+        let channel = preferredChannel(rule.channel)
+        guard reachable(by: channel) else {
             inapplicable[.progress] = "contact has no email address"
             return
         }
@@ -268,7 +309,7 @@ struct ContactPlanner {
                 propose(
                     Proposal(
                         key: key, ideal: occurrence, window: rule.window, sendAt: LocalTime(occurrence, in: zone),
-                        channel: rule.channel, template: rule.template, requiresApproval: rule.requiresApproval,
+                        channel: channel, template: rule.template, requiresApproval: rule.requiresApproval,
                         reason: "progress report on \(project.name) "
                             + (rule.schedule.map { "(\($0.text))" } ?? "(weekly)"),
                         project: project))
@@ -318,7 +359,8 @@ struct ContactPlanner {
         }
         for campaign in campaigns {
             let rule = RuleID.campaign(campaign.name)
-            guard reachable(by: campaign.channel) else {
+            let channel = preferredChannel(campaign.channel)
+            guard reachable(by: channel) else {
                 invalidSeries[rule] = "contact has no email address"
                 exclude(campaign, "no email address")
                 continue
@@ -341,7 +383,7 @@ struct ContactPlanner {
             propose(
                 Proposal(
                     key: key, ideal: ideal, window: campaign.window, sendAt: campaign.sendAt,
-                    channel: campaign.channel, template: campaign.template,
+                    channel: channel, template: campaign.template,
                     requiresApproval: campaign.requiresApproval,
                     reason: "campaign \(campaign.name) (\(campaign.starts) to \(campaign.ends))", campaign: campaign))
         }

@@ -53,7 +53,7 @@ public struct Renderer: Sendable {
             ? unsubscribe?.url(contactID: planned.contact.id, dueAt: planned.dueAt) : nil
         let context = TemplateContext.make(
             for: planned, sender: sender, businessName: businessName, unsubscribeURL: unsubscribeURL)
-        let name = planned.template
+        let name = templates.variant(of: planned.template, languages: planned.contact.preferences.languageFallbacks)
         guard let subjectText = templates.render("\(name).subject", context),
             let text = templates.render("\(name).text", context)
         else {

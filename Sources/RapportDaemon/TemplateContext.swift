@@ -74,7 +74,8 @@ enum TemplateContext {
         let contact = Contact(
             id: "sample", name: "Sample Person", email: "sample@example.com", kind: .client, timeZone: .gmt,
             accountManager: AccountManager(name: "Manager", email: "manager@example.com"), tier: "gold",
-            marketingOptIn: true, lastContactAt: Date(timeIntervalSince1970: 0), tags: ["tag"], projects: [project])
+            marketingOptIn: true, lastContactAt: Date(timeIntervalSince1970: 0), tags: ["tag"], projects: [project],
+            preferences: ContactPreferences(language: "en"))
         var campaign = Campaign(
             name: "sample", starts: LocalDate(year: 2030, month: 1, day: 1),
             ends: LocalDate(year: 2030, month: 1, day: 2))
@@ -97,6 +98,7 @@ enum TemplateContext {
         ]
         if let email = contact.email { fields["email"] = .text(email) }
         if let tier = contact.tier { fields["tier"] = .text(tier) }
+        if let language = contact.preferences.language { fields["language"] = .text(language) }
         return .object(fields)
     }
 

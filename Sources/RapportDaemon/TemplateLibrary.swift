@@ -33,6 +33,8 @@ public struct TemplateLibrary: Sendable {
     let sources: [String: String]
     /// A digest of every template, so that an edited template re-renders open messages.
     public let fingerprint: String
+    /// See ``variant(of:languages:)``.
+    private let localizedStems: [String: String]
 
     /// Loads every `.mustache` file below `directory`.
     public init(directory: String) throws(TemplateErrors) {
@@ -63,6 +65,7 @@ public struct TemplateLibrary: Sendable {
         if !errors.isEmpty { throw TemplateErrors(errors: errors) }
         self.sources = sources
         self.library = library
+        localizedStems = Self.localizedStems(in: sources)
         var hasher = SHA256()
         for name in sources.keys.sorted() {
             hasher.update(data: Array(name.utf8) + [0] + Array(sources[name]!.utf8) + [0])
@@ -79,6 +82,27 @@ public struct TemplateLibrary: Sendable {
 
     /// Whether a template (e.g. `promotion.html`) exists.
     public func contains(_ name: String) -> Bool { sources[name] != nil }
+
+    /// The message template to use for `name` in the first of `languages` (most specific first,
+    /// lower-cased) that has one: `promotion.pt-BR` (its `.subject` and `.text` files), then
+    /// `promotion.pt`, then `promotion`. Language tags in file names match in any case.
+    public func variant(of name: String, languages: [String]) -> String {
+        for language in languages {
+            if let stem = localizedStems["\(name).\(language)".lowercased()] { return stem }
+        }
+        return name
+    }
+
+    /// Localized message templates (`name.lang` with both `.subject` and `.text`), by their
+    /// lower-cased stem.
+    private static func localizedStems(in sources: [String: String]) -> [String: String] {
+        var stems: [String: String] = [:]
+        for key in sources.keys where key.hasSuffix(".subject") && !key.hasPrefix("partials/") {
+            let stem = String(key.dropLast(".subject".count))
+            if stem.contains("."), sources["\(stem).text"] != nil { stems[stem.lowercased()] = stem }
+        }
+        return stems
+    }
 
     /// Checks that the message templates the configuration names exist (`uses` pairs the key
     /// naming a template with its name) and that every variable and partial every template uses
@@ -102,6 +126,20 @@ public struct TemplateLibrary: Sendable {
                         TemplateError(
                             file: file(of: "\(use.name).\(part)"), problem: "template '\(use.name)' needs this file"))
                 }
+            }
+        }
+        // A language variant (`promotion.fr.subject`) is a message template of its own: it
+        // needs both its subject and its text.
+        let stems = Set(
+            sources.keys.filter { !$0.hasPrefix("partials/") }.compactMap { key -> String? in
+                let parts = key.split(separator: ".")
+                guard parts.count >= 3, ["subject", "text", "html"].contains(parts.last!) else { return nil }
+                return parts.dropLast().joined(separator: ".")
+            })
+        for stem in stems.sorted() {
+            for part in ["subject", "text"] where sources["\(stem).\(part)"] == nil {
+                errors.append(
+                    TemplateError(file: file(of: "\(stem).\(part)"), problem: "template '\(stem)' needs this file"))
             }
         }
         for name in sources.keys.sorted() {

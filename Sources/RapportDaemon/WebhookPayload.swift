@@ -17,9 +17,11 @@ public struct ContactPayload: Codable, Sendable, Hashable {
     public var tier: String?
     public var tags: [String]
     public var accountManager: Manager?
+    /// The contact's language (`fr`, `pt-br`), when the data gives one.
+    public var language: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, email, kind, timezone, tier, tags
+        case id, name, email, kind, timezone, tier, tags, language
         case accountManager = "account_manager"
     }
 
@@ -46,6 +48,7 @@ public struct ContactPayload: Codable, Sendable, Hashable {
         tier = contact.tier
         tags = contact.tags
         accountManager = contact.accountManager.map { Manager(name: $0.name, email: $0.email) }
+        language = contact.preferences.language
     }
 }
 

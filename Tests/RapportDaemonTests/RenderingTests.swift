@@ -84,3 +84,59 @@ import Testing
         #expect((data["subject"] as? String) == message.content.subject)
     }
 }
+
+@Suite struct LanguageTemplateTests {
+    /// The bundled templates plus `extra` files, in the sandbox's `t/`.
+    func templates(_ sandbox: Sandbox, _ extra: [String: String]) throws {
+        try FileManager.default.copyItem(atPath: Sandbox.templates, toPath: sandbox.path("t"))
+        for (name, text) in extra { sandbox.write("t/\(name)", text) }
+    }
+
+    @Test func aContactsLanguagePicksTheVariantWithFallback() throws {
+        let sandbox = Sandbox()
+        try templates(
+            sandbox,
+            [
+                "client-checkin.pt.subject.mustache": "Olá, {{contact.first_name}}",
+                "client-checkin.pt.text.mustache": "Caro {{contact.first_name}} ({{contact.language}})",
+            ])
+        let people = [("c1", "pt-BR"), ("c2", "de"), ("c3", nil)].map { id, language in
+            """
+            {"id": "\(id)", "name": "Person \(id)", "email": "\(id)@example.com", "kind": "client", \
+            "timezone": "UTC", "last_contact_at": "2026-01-01T10:00:00Z"\
+            \(language.map { ", \"language\": \"\($0)\"" } ?? "")}
+            """
+        }
+        sandbox.write("contacts.json", "[\(people.joined(separator: ",\n"))]")
+        let configuration = try sandbox.load(sandbox.config(templates: "t", "[rules.progress]\nenabled = false"))
+        let engine = Engine(
+            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            renderer: try Renderer(configuration: configuration),
+            transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
+        try engine.reloadDataIfChanged()
+        let report = try engine.plan(now: try Date("2026-11-23T12:00:00Z", strategy: .iso8601))
+        #expect(report.renderErrors.isEmpty, "\(report.renderErrors)")
+        let subjects = Dictionary(
+            try engine.store.messages(matching: MessageFilter()).map { ($0.contactID, $0.content.subject) },
+            uniquingKeysWith: { a, _ in a })
+        #expect(subjects["c1"] == "Olá, Person", "pt-BR falls back to pt: \(subjects)")
+        #expect(subjects["c2"] == "Checking in, Person", "no German variant: the default \(subjects)")
+        #expect(subjects["c3"] == "Checking in, Person", "\(subjects)")
+        let portuguese = try #require(
+            try engine.store.messages(matching: MessageFilter(contactID: "c1")).first)
+        #expect(portuguese.content.text == "Caro Person (pt-br)")
+        #expect(portuguese.content.html == nil, "the variant has no HTML part, and the default's is not used")
+    }
+
+    @Test func aVariantNeedsItsSubjectAndText() throws {
+        let sandbox = Sandbox()
+        try templates(sandbox, ["promotion.fr.subject.mustache": "Pour vous, {{contact.first_name}}"])
+        let configuration = try sandbox.load(sandbox.config(templates: "t"))
+        #expect {
+            _ = try Renderer(configuration: configuration)
+        } throws: { error in
+            let lines = (error as? TemplateErrors)?.errors.map(\.description) ?? []
+            return lines == ["\(sandbox.path("t/promotion.fr.text.mustache")): template 'promotion.fr' needs this file"]
+        }
+    }
+}
