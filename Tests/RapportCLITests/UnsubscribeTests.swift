@@ -171,7 +171,12 @@ extension RapportCLITests {
 
             // Refused: a POST without the one-click body, an altered, a malformed, an expired token.
             let token = String(url.path.dropFirst("/unsubscribe/".count))
-            let altered = String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A")
+            // The signature's first character: any change there alters the decoded bytes (the
+            // last one may only touch unused bits, which the canonical-spelling check refuses).
+            let signatureStart = token.index(after: try #require(token.lastIndex(of: ".")))
+            var altered = token
+            altered.replaceSubrange(
+                signatureStart...signatureStart, with: token[signatureStart] == "A" ? "B" : "A")
             let otherContact = token.replacingOccurrences(
                 of: token.split(separator: ".")[1], with: "Yy0xMDI")  // base64url("c-102")
             let expired = try Self.expiredToken(contactID: "c-101", secret: Self.secret)
