@@ -25,7 +25,16 @@ WITH_MAN ?= yes
 MANPAGES = .build/man
 MAN_DEP = $(if $(filter yes,$(WITH_MAN)),$(MANPAGES)/rapport.1)
 
-.PHONY: demo test build release format lint clean install uninstall check-unit man
+.PHONY: demo test build release format lint clean install uninstall check-unit man bench bench-quick
+
+# Benchmarks (release build; nginx-light, wrk, postfix, sqlite3 and time from Debian for the
+# baselines): `make bench` writes BENCHMARKS.md; BENCH_ARGS passes options to Benchmarks/run.py.
+BENCH_ARGS ?=
+bench: release
+	python3 Benchmarks/run.py $(BENCH_ARGS)
+
+bench-quick: release
+	python3 Benchmarks/run.py --sizes 10000,100000 --dispatch 20000 --backlog 50000 $(BENCH_ARGS)
 
 demo:
 	bash scripts/demo.sh

@@ -23,9 +23,6 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
     /// 16 hex digits of SHA-256 over the key: short enough to type, 64 bits against collisions.
     public var id: String {
         let digest = SHA256.hash(data: Array(description.utf8))
-        return digest.prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return hexDigits(digest.prefix(8))
     }
 }

@@ -82,7 +82,7 @@ public struct Renderer: Sendable {
         let content = MessageContent(
             sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
             recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
-            contactJSON: contactJSON, sourceHash: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+            contactJSON: contactJSON, sourceHash: hexDigits(hasher.finalize()),
             unsubscribeURL: unsubscribeURL)
         // Refuse now, at planning time, what a transport would refuse at send time: a line break
         // in a header, an address that is not one.

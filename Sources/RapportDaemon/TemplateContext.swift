@@ -26,7 +26,10 @@ indirect enum ContextValue: Sendable, Hashable {
     var canonical: String {
         switch self {
         case .text(let text):
-            "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+            // Most values hold neither character: skip Foundation's (slow, bridged) replacing.
+            text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") })
+                ? "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+                : "\"" + text + "\""
         case .number(let number): String(number)
         case .flag(let flag): flag ? "true" : "false"
         case .list(let items): "[" + items.map(\.canonical).joined(separator: ",") + "]"

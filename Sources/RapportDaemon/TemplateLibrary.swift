@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Mustache
+import RapportCore
 
 /// A problem in a template, located by file and line.
 public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -70,7 +71,7 @@ public struct TemplateLibrary: Sendable {
         for name in sources.keys.sorted() {
             hasher.update(data: Array(name.utf8) + [0] + Array(sources[name]!.utf8) + [0])
         }
-        fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        fingerprint = hexDigits(hasher.finalize())
     }
 
     func file(of name: String) -> String {

@@ -161,6 +161,6 @@ extension SQLiteOutbox: ConsentStore {
     /// `erased-` and 16 hex digits of the SHA-256 of the contact id: stable, so a second
     /// `forget` of the same id finds nothing left, and not the id itself.
     public static func pseudonym(for contactID: String) -> String {
-        "erased-" + SHA256.hash(data: Array(contactID.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        "erased-" + hexDigits(SHA256.hash(data: Array(contactID.utf8)).prefix(8))
     }
 }

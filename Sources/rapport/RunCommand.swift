@@ -110,14 +110,20 @@ struct Run: ParsableCommand {
             for problem in error.errors { printError("error: \(problem)") }
             throw ExitCode.failure
         }
+        let clock = ContinuousClock()
+        let started = clock.now
         let report = try engine.plan(now: now)
+        let planned = clock.now
         let dispatched = try engine.dispatch(now: { now })
+        let finished = clock.now
         let purged = try engine.purgeExpiredBodies(now: now)
+        func milliseconds(_ duration: Duration) -> Int { Int(duration / .milliseconds(1)) }
         print(
             "planned \(report.applied.inserted) new, \(report.applied.retimed) re-timed, "
                 + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed; "
                 + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)"
-                + (purged > 0 ? "; purged the bodies of \(purged) old messages" : ""))
+                + (purged > 0 ? "; purged the bodies of \(purged) old messages" : "")
+                + " (plan \(milliseconds(planned - started)) ms, dispatch \(milliseconds(finished - planned)) ms)")
         if !report.renderErrors.isEmpty { throw ExitCode.failure }
     }
 }
