@@ -37,11 +37,18 @@ public struct History: Sendable {
     /// Contacts who opted out of promotions locally (an unsubscribe link, an operator): this
     /// wins over `marketing_opt_in` in the data until an operator clears it.
     public var optedOut: Set<String>
+    /// Suppressed email addresses, as ``SuppressedAddress/hash(_:)``: nothing is planned to
+    /// them by email until an operator clears them.
+    public var suppressed: Set<String>
 
-    public init(_ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:], optedOut: Set<String> = []) {
+    public init(
+        _ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:], optedOut: Set<String> = [],
+        suppressed: Set<String> = []
+    ) {
         byContact = Dictionary(grouping: entries, by: \.key.contactID)
         self.touchpoints = touchpoints
         self.optedOut = optedOut
+        self.suppressed = suppressed
     }
 
     public func entries(for contactID: String) -> [HistoryEntry] {

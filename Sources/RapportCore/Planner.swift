@@ -19,6 +19,8 @@ public enum Planner {
             var planner = ContactPlanner(
                 contact: contact, entries: history.entries(for: contact.id),
                 touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
+                suppressed: !history.suppressed.isEmpty
+                    && contact.email.map { history.suppressed.contains(SuppressedAddress.hash($0)) } == true,
                 policy: policy, now: now, explain: explain)
             planner.plan(into: &diff, shared: &shared)
         }
@@ -91,6 +93,8 @@ struct ContactPlanner {
     let touchpoint: Date?
     /// A local opt-out from promotions (it wins over the data's opt-in).
     let optedOut: Bool
+    /// The contact's email address is on the suppression list.
+    let suppressed: Bool
     let policy: Policy
     let now: Date
     let explain: Bool
@@ -105,10 +109,12 @@ struct ContactPlanner {
     private var slots: SlotFinder!
 
     init(
-        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, optedOut: Bool = false, policy: Policy,
+        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, optedOut: Bool = false, suppressed: Bool = false,
+        policy: Policy,
         now: Date, explain: Bool
     ) {
         self.optedOut = optedOut
+        self.suppressed = suppressed
         self.contact = contact
         self.entries = entries
         self.touchpoint = touchpoint
@@ -196,7 +202,7 @@ struct ContactPlanner {
         }
         let channel = preferredChannel(rule.channel)
         guard reachable(by: channel) else {
-            inapplicable[.checkin] = "contact has no email address"
+            inapplicable[.checkin] = unreachableByEmail
             return
         }
         // The cadence counts from the latest real touchpoint (data or `rapport touch`) and the
@@ -292,7 +298,7 @@ struct ContactPlanner {
         }
         let channel = preferredChannel(rule.channel)
         guard reachable(by: channel) else {
-            inapplicable[.progress] = "contact has no email address"
+            inapplicable[.progress] = unreachableByEmail
             return
         }
         for project in contact.projects where project.status != .active {
@@ -361,8 +367,8 @@ struct ContactPlanner {
             let rule = RuleID.campaign(campaign.name)
             let channel = preferredChannel(campaign.channel)
             guard reachable(by: channel) else {
-                invalidSeries[rule] = "contact has no email address"
-                exclude(campaign, "no email address")
+                invalidSeries[rule] = unreachableByEmail
+                exclude(campaign, suppressed ? "address suppressed" : "no email address")
                 continue
             }
             if let reason = campaign.segment.exclusion(of: contact) {
@@ -568,8 +574,11 @@ struct ContactPlanner {
     }
 
     private func reachable(by channel: Channel) -> Bool {
-        channel == .webhook || contact.email != nil
+        channel == .webhook || (contact.email != nil && !suppressed)
     }
+
+    /// Why a contact cannot be written to by email.
+    private var unreachableByEmail: String { suppressed ? "address suppressed" : "contact has no email address" }
 
     static func iso(_ date: Date) -> String {
         date.formatted(.iso8601)

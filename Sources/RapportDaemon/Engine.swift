@@ -254,6 +254,9 @@ public final class Engine {
                 metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
         } catch let error as DeliveryError {
             outcome = self.outcome(for: error, message: message, now: now)
+            if error.recipientRefused, let address = message.content.recipientAddress {
+                suppress(address, reason: error.detail, messageID: message.id, now: now)
+            }
             if case .retry = outcome { report.retrying += 1 } else { report.failed += 1 }
             metrics?.recordSend(
                 transport: transport.name, failure: error.kind == .transient ? .transient : .permanent,
@@ -284,6 +287,20 @@ public final class Engine {
         try store.record(
             outcome, for: message.id, owner: owner, transport: transport.name, startedAt: now,
             latency: ContinuousClock.now - started, at: now)
+    }
+
+    /// Puts a refused address on the suppression list (open messages to it are cancelled), so
+    /// that nothing more is planned to it until an operator clears it.
+    private func suppress(_ address: String, reason: String, messageID: String, now: Date) {
+        do {
+            let cancelled = try store.suppress(
+                address: address, keepAddress: true, reason: reason, source: "smtp", actor: "rapport", at: now)
+            logger.warning(
+                "address suppressed",
+                metadata: ["id": "\(messageID)", "reason": "\(reason)", "cancelled": "\(cancelled.count)"])
+        } catch {
+            logger.error("cannot suppress an address", metadata: ["id": "\(messageID)", "error": "\(error)"])
+        }
     }
 
     /// Transient errors wait with exponential backoff (or the server's Retry-After, if longer)

@@ -14,12 +14,16 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     /// The delay the peer asked for (from `Retry-After`), where present.
     public var retryAfter: Duration?
+    /// The server refused the recipient for good (550, 551 or 553 at RCPT): the address goes on
+    /// the suppression list.
+    public var recipientRefused: Bool
 
     /// Creates a classified delivery error.
-    public init(kind: Kind, detail: String, retryAfter: Duration? = nil) {
+    public init(kind: Kind, detail: String, retryAfter: Duration? = nil, recipientRefused: Bool = false) {
         self.kind = kind
         self.detail = detail
         self.retryAfter = retryAfter
+        self.recipientRefused = recipientRefused
     }
 
     /// A permanent error for a message that cannot be rendered or sent as given.

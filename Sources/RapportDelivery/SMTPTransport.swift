@@ -114,7 +114,10 @@ public final class SMTPTransport: Transport, @unchecked Sendable {
             CURLE_LOGIN_DENIED, CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_NOT_BUILT_IN,
         ]
         if permanentCodes.contains(code) || (500...599).contains(response) {
-            return DeliveryError(kind: .permanent, detail: detail)
+            // Mailbox unavailable, not local, name not allowed: the address itself is refused.
+            // Other 5xx (a policy refusal at MAIL, a rejected DATA) say nothing about it.
+            let refused = stage == "RCPT" && [550, 551, 553].contains(response)
+            return DeliveryError(kind: .permanent, detail: detail, recipientRefused: refused)
         }
         return DeliveryError(kind: .transient, detail: detail)
     }

@@ -139,6 +139,23 @@ enum OutboxMigrations {
                     CREATE INDEX message_closed ON message (state, closed_at) WHERE purged_at IS NULL;
                     """)
         }
+        migrator.registerMigration("v3-delivery: suppression list") { db in
+            // Keyed by the hash of the normalised address, so erasure can keep a suppression
+            // without keeping the address (`address` is then NULL).
+            try db.execute(
+                sql: """
+                    CREATE TABLE suppression (
+                        address_hash TEXT PRIMARY KEY NOT NULL,
+                        address TEXT,
+                        reason TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        created_by TEXT NOT NULL
+                    );
+                    CREATE INDEX message_by_recipient ON message (recipient_address COLLATE NOCASE)
+                        WHERE recipient_address IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

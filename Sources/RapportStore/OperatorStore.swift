@@ -153,7 +153,7 @@ public struct ErasureReport: Sendable, Hashable, Codable {
 }
 
 /// Consent and privacy: opt-outs, erasure, retention.
-public protocol ConsentStore: OutboxStore {
+public protocol ConsentStore: SuppressionStore {
     /// Records an opt-out and, in the same transaction, cancels the contact's open promotions.
     /// - Returns: the ids of the promotions cancelled.
     @discardableResult
@@ -165,10 +165,61 @@ public protocol ConsentStore: OutboxStore {
     func optOuts() throws(StoreError) -> [OptOut]
     /// Removes a person's personal data from every table: open messages are cancelled; names,
     /// addresses, rendered bodies, server answers and notes are erased; the contact id is
-    /// replaced by a pseudonym; an anonymised `forget` event records that it happened.
-    func forget(contactID: String, actor: String, at date: Date) throws(StoreError) -> ErasureReport
+    /// replaced by a pseudonym; an anonymised `forget` event records that it happened. Every
+    /// address the person was written to, and `address` (the data's), is suppressed by its hash
+    /// only, so a later import does not bring them back.
+    func forget(contactID: String, address: String?, actor: String, at date: Date) throws(StoreError)
+        -> ErasureReport
     /// Erases the rendered bodies of messages closed (sent, failed, cancelled, skipped) before
     /// `date`; the rows, states and times stay. Returns how many were purged.
     @discardableResult
     func purgeBodies(closedBefore date: Date, at now: Date) throws(StoreError) -> Int
+}
+
+/// An email address nothing is sent to: it bounced permanently, an operator added it, or the
+/// person was erased (then only the hash is kept).
+public struct Suppression: Sendable, Hashable, Codable {
+    /// ``SuppressedAddress/hash(_:)`` of the address.
+    public var addressHash: String
+    /// The address; `nil` for an entry made by erasure.
+    public var address: String?
+    public var reason: String
+    /// `smtp` (a permanent refusal at RCPT), `operator` or `erasure`.
+    public var source: String
+    public var createdAt: Date
+    public var createdBy: String
+
+    public init(
+        addressHash: String, address: String?, reason: String, source: String, createdAt: Date, createdBy: String
+    ) {
+        self.addressHash = addressHash
+        self.address = address
+        self.reason = reason
+        self.source = source
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address, reason, source
+        case addressHash = "address_hash"
+        case createdAt = "created_at"
+        case createdBy = "created_by"
+    }
+}
+
+/// The suppression list.
+public protocol SuppressionStore: OutboxStore {
+    /// Suppresses `address` (kept only as its hash when `keepAddress` is false) and, in the same
+    /// transaction, cancels every open email message to it. Suppressing again updates the reason.
+    /// - Returns: the ids of the messages cancelled.
+    @discardableResult
+    func suppress(
+        address: String, keepAddress: Bool, reason: String, source: String, actor: String, at date: Date
+    ) throws(StoreError) -> [String]
+    /// Clears a suppression; `false` when the address was not suppressed.
+    @discardableResult
+    func unsuppress(address: String, actor: String, at date: Date) throws(StoreError) -> Bool
+    /// Every suppression, newest first.
+    func suppressions() throws(StoreError) -> [Suppression]
 }

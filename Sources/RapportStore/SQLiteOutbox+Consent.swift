@@ -23,24 +23,31 @@ extension SQLiteOutbox: ConsentStore {
             let open = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, state FROM message
+                    SELECT id, state, contact_id FROM message
                     WHERE contact_id = ? AND rule LIKE 'campaign:%' AND state IN \(Self.openStates)
                     """,
                 arguments: [optOut.contactID])
-            for row in open {
-                let id: String = row["id"]
-                try db.execute(
-                    sql: """
-                        UPDATE message SET state = 'cancelled', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [reason, now, optOut.actor, now, id])
-                try Self.log(
-                    db, at: now, actor: optOut.actor, action: "cancel", id: id,
-                    from: MessageState(rawValue: row["state"]), to: .cancelled, note: reason)
-            }
-            return open.map { $0["id"] }
+            return try Self.cancel(db, open, reason: reason, actor: optOut.actor, at: now)
         }
+    }
+
+    /// Cancels open messages (rows with `id`, `state`, `contact_id`) with the reason, one audit
+    /// event each, inside the caller's transaction. Returns their ids.
+    static func cancel(_ db: Database, _ rows: [Row], reason: String, actor: String, at now: Double) throws -> [String]
+    {
+        for row in rows {
+            let id: String = row["id"]
+            try db.execute(
+                sql: """
+                    UPDATE message SET state = 'cancelled', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [reason, now, actor, now, id])
+            try log(
+                db, at: now, actor: actor, action: "cancel", id: id, from: MessageState(rawValue: row["state"]),
+                to: .cancelled, note: reason, contactID: row["contact_id"])
+        }
+        return rows.map { $0["id"] }
     }
 
     public func clearOptOut(contactID: String, actor: String, at date: Date) throws(StoreError) -> Bool {
@@ -64,12 +71,25 @@ extension SQLiteOutbox: ConsentStore {
         }
     }
 
-    public func forget(contactID: String, actor: String, at date: Date) throws(StoreError) -> ErasureReport {
+    public func forget(contactID: String, address: String?, actor: String, at date: Date) throws(StoreError)
+        -> ErasureReport
+    {
         let pseudonym = Self.pseudonym(for: contactID)
         let report = try write("forgetting \(pseudonym)") { db in
             let now = date.timeIntervalSince1970
             let ids = try String.fetchAll(
                 db, sql: "SELECT id FROM message WHERE contact_id = ?", arguments: [contactID])
+            // Every address the person was written to (and the data's, if given) stays
+            // suppressed as a hash only, so a later import does not bring them back.
+            var addresses = Set(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT lower(recipient_address) FROM message "
+                        + "WHERE contact_id = ? AND recipient_address IS NOT NULL",
+                    arguments: [contactID]))
+            if let address, !address.isEmpty {
+                addresses.insert(address.trimmingCharacters(in: .whitespaces).lowercased())
+            }
             var report = ErasureReport(
                 pseudonym: pseudonym, messages: ids.count, cancelled: 0, attempts: 0, events: 0, touchpoints: 0)
             // What was still to be sent is withdrawn first, with the usual audit trail.
@@ -95,6 +115,14 @@ extension SQLiteOutbox: ConsentStore {
                 try db.execute(sql: "UPDATE attempt SET detail = '(erased)' WHERE message_id = ?", arguments: [id])
                 report.attempts += db.changesCount
             }
+            for address in addresses.sorted() {
+                _ = try Self.suppress(
+                    db, address: address, keepAddress: false, reason: "contact erased", source: "erasure",
+                    actor: actor, at: now)
+                try db.execute(
+                    sql: "UPDATE suppression SET address = NULL WHERE address_hash = ?",
+                    arguments: [SuppressedAddress.hash(address)])
+            }
             // The audit trail is append-only but for erasure, which rewrites the notes of this
             // person's events (they may hold a name or an address) inside this transaction.
             try db.execute(sql: "DROP TRIGGER event_is_append_only_update")
@@ -105,6 +133,11 @@ extension SQLiteOutbox: ConsentStore {
                     """,
                 arguments: [pseudonym, contactID, pseudonym])
             report.events = db.changesCount
+            // Notes elsewhere that quote an address (an operator's suppression, say) go too.
+            for address in addresses.sorted() {
+                try db.execute(
+                    sql: "UPDATE event SET note = NULL WHERE instr(lower(note), ?) > 0", arguments: [address])
+            }
             try db.execute(
                 sql: """
                     CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event

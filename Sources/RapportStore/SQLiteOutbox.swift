@@ -95,8 +95,10 @@ public final class SQLiteOutbox: OutboxStore {
                 touchpoints[row["contact_id"]] = Self.date(row["at"])
             }
             let optedOut = Set(try String.fetchAll(db, sql: "SELECT contact_id FROM opt_out"))
+            let suppressed = Set(try String.fetchAll(db, sql: "SELECT address_hash FROM suppression"))
             return PlanningState(
-                history: History(entries, touchpoints: touchpoints, optedOut: optedOut), sourceHashes: hashes)
+                history: History(entries, touchpoints: touchpoints, optedOut: optedOut, suppressed: suppressed),
+                sourceHashes: hashes)
         }
     }
 

@@ -124,7 +124,8 @@ struct Forget: ParsableCommand {
         let snapshot = try loadSnapshot(workspace.configuration)
         let person = try requireContact(contact, snapshot: snapshot, workspace: workspace)
         try confirm("erase every personal detail of \(contact) from the store (this cannot be undone)", yes: yes)
-        let report = try workspace.store.forget(contactID: contact, actor: operatorName(actor), at: Date())
+        let report = try workspace.store.forget(
+            contactID: contact, address: person?.email, actor: operatorName(actor), at: Date())
         print(
             "erased \(contact): \(report.messages) messages (\(report.cancelled) cancelled), \(report.attempts) "
                 + "attempts, \(report.events) audit events, \(report.touchpoints) touchpoints; "

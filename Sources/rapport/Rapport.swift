@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The one executable: `rapport run` for systemd, and the operator's commands.
 @main
@@ -18,9 +19,25 @@ struct Rapport: ParsableCommand {
         subcommands: [
             Run.self, Check.self, Plan.self, Status.self, Queue.self, Show.self, Approve.self, Hold.self,
             Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Touch.self, Contacts.self,
-            ContactCommand.self, Audit.self, Unsubscribe.self, Resubscribe.self, OptOuts.self, Forget.self,
+            ContactCommand.self, Audit.self, Unsubscribe.self, Resubscribe.self, OptOuts.self, Suppressions.self,
+            Forget.self,
         ]
     )
+
+    /// As `ParsableCommand.main()`, but a usage error exits 2 (as documented, and as most Unix
+    /// tools do) rather than argument-parser's 64 (`EX_USAGE`).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command takes.

@@ -127,4 +127,14 @@ import Testing
             }
         }
     }
+
+    @Test func aSuppressedAddressGetsNoEmailButWebhooksStillGo() {
+        var client = Fixture.client("c1", lastContact: "2026-01-01T10:00:00Z")
+        client.email = "Someone@Example.com"
+        let suppressed = History(suppressed: [SuppressedAddress.hash("someone@example.com")])
+        #expect(plan([client], at: "2026-11-30T08:00:00Z").additions.count == 1)
+        #expect(plan([client], at: "2026-11-30T08:00:00Z", history: suppressed).additions.isEmpty)
+        client.preferences.channel = .webhook
+        #expect(plan([client], at: "2026-11-30T08:00:00Z", history: suppressed).additions.map(\.channel) == [.webhook])
+    }
 }

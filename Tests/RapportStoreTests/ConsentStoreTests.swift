@@ -79,7 +79,7 @@ import Testing
         try store.checkpoint(truncate: false)
         #expect(try fileBytes(temporary).contains(Array(address.utf8)), "the test must see the address before")
 
-        let report = try store.forget(contactID: "c-9", actor: "dpo", at: Sample.now)
+        let report = try store.forget(contactID: "c-9", address: nil, actor: "dpo", at: Sample.now)
         #expect(report.messages == 2 && report.cancelled == 1 && report.attempts == 1 && report.touchpoints == 1)
         #expect(report.pseudonym == SQLiteOutbox.pseudonym(for: "c-9"))
         for needle in [address, "Ada Forgotten", "ada.forgotten"] {
@@ -88,12 +88,49 @@ import Testing
         let remaining = try store.messages(matching: MessageFilter(contactID: report.pseudonym))
         #expect(remaining.count == 2 && remaining.allSatisfy { $0.state.isFinal })
         #expect(try store.messages(matching: MessageFilter(contactID: "c-9")).isEmpty)
+        // The address stays suppressed, as its hash only.
+        let suppressions = try store.suppressions()
+        #expect(suppressions.map(\.addressHash) == [SuppressedAddress.hash(address)], "\(suppressions)")
+        #expect(suppressions.first?.address == nil && suppressions.first?.source == "erasure")
+        #expect(try store.planningState().history.suppressed == [SuppressedAddress.hash("  ADA.Forgotten@example.com")])
         let trail = try store.auditEvents(matching: AuditFilter(operatorsOnly: false, contactID: report.pseudonym))
         #expect(trail.contains { $0.action == "forget" && $0.actor == "dpo" })
         // The audit trail is append-only again afterwards.
         #expect(throws: (any Error).self) {
             try store.pool.write { db in try db.execute(sql: "UPDATE event SET note = 'x'") }
         }
+    }
+
+    @Test func aSuppressionCancelsOpenEmailToTheAddressOnly() throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let checkin = Sample.planned("c-1", rule: .checkin)
+        var hook = Sample.planned("c-1", rule: .progress(project: "p"))
+        hook.channel = .webhook
+        let other = Sample.planned("c-2", rule: .checkin)
+        try insertPersonal([checkin, hook, other], into: store)
+
+        let cancelled = try store.suppress(
+            address: " C-1@Example.com ", keepAddress: true, reason: "550 no such user", source: "smtp",
+            actor: "rapport", at: Sample.now)
+        #expect(cancelled == [checkin.id], "only the open email message to that address")
+        #expect(try store.message(id: checkin.id)?.reason.contains("address suppressed (smtp)") == true)
+        #expect(try store.message(id: hook.id)?.state == .scheduled, "a webhook does not go to the address")
+        #expect(try store.message(id: other.id)?.state == .scheduled)
+        #expect(try store.suppressions().map(\.address) == ["C-1@Example.com"])
+        #expect(try store.planningState().history.suppressed == [SuppressedAddress.hash("c-1@example.com")])
+        // Suppressing again updates the entry; clearing it works once.
+        #expect(
+            try store.suppress(
+                address: "c-1@example.com", keepAddress: true, reason: "operator", source: "operator", actor: "mary",
+                at: Sample.now
+            ).isEmpty)
+        #expect(try store.suppressions().count == 1)
+        #expect(try store.unsuppress(address: "c-1@EXAMPLE.com", actor: "mary", at: Sample.now))
+        #expect(try !store.unsuppress(address: "c-1@example.com", actor: "mary", at: Sample.now))
+        #expect(try store.planningState().history.suppressed.isEmpty)
+        let events = try store.auditEvents(matching: AuditFilter(operatorsOnly: false))
+        #expect(events.contains { $0.action == "suppress" } && events.contains { $0.action == "unsuppress" })
     }
 
     @Test func bodiesArePurgedAfterRetentionButRowsStay() throws {
