@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RapportCore
 import RapportDaemon
+import RapportDelivery
 import RapportStore
 import Testing
 
@@ -82,6 +83,53 @@ import Testing
         #expect(data["sent_at"] as? String == "2026-11-24T10:00:00Z")
         #expect((data["contact"] as? [String: Any])?["timezone"] as? String == "Europe/London")
         #expect((data["subject"] as? String) == message.content.subject)
+    }
+}
+
+@Suite struct UnsubscribeLinkRenderingTests {
+    @Test func aPromotionCarriesItsLinkInHeadersTemplateAndWebhookJSON() throws {
+        let sandbox = Sandbox()
+        sandbox.write("contacts.json", sampleContacts)
+        let secret = "an-unsubscribe-secret-of-forty-two-bytes!!"
+        let configuration = try sandbox.load(
+            sandbox.config(
+                """
+                [unsubscribe]
+                base_url = "https://mail.example.com/r"
+                mailto = "unsubscribe@example.com"
+                secret_env = "SECRET"
+                [[campaigns]]
+                name = "sale"
+                starts = 2026-11-23
+                ends = 2026-12-10
+                require_approval = false
+                """), environment: ["SECRET": secret])
+        let engine = Engine(
+            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            renderer: try Renderer(configuration: configuration),
+            transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: try Date("2026-11-23T12:00:00Z", strategy: .iso8601))
+        let messages = try engine.store.messages(matching: MessageFilter())
+        let promotion = try #require(messages.first { $0.rule.kind == .promotion }, "\(messages.map(\.rule))")
+        let url = try #require(promotion.content.unsubscribeURL)
+        #expect(url.hasPrefix("https://mail.example.com/r/unsubscribe/v1."))
+        #expect(promotion.content.text.contains(url), "the bundled promotion template shows the link")
+        let token = try UnsubscribeToken(
+            verifying: String(url.split(separator: "/").last!), secret: Array(secret.utf8), now: promotion.dueAt)
+        #expect(token.contactID == "k1")
+        let envelope = try Engine.envelope(
+            for: promotion, at: promotion.dueAt, unsubscribeMailto: "unsubscribe@example.com")
+        let headers = Dictionary(envelope.extraHeaders.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        #expect(headers["List-Unsubscribe"] == "<\(url)>, <mailto:unsubscribe@example.com?subject=unsubscribe>")
+        #expect(headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click")
+        let body = WebhookMessage(promotion, sentAt: promotion.dueAt).encoded()
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect((json["data"] as? [String: Any])?["unsubscribe_url"] as? String == url)
+        // Client messages carry none.
+        let checkin = try #require(messages.first { $0.rule == .checkin })
+        #expect(checkin.content.unsubscribeURL == nil)
+        #expect(!checkin.content.text.contains("unsubscribe/"))
     }
 }
 
