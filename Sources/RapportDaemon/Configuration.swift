@@ -157,12 +157,26 @@ struct ConfigurationReader {
             }
             if let size = daemon.int("batch_size", in: 1...10_000) { configuration.batchSize = size }
             if let lease = daemon.int("lease_seconds", in: 10...86_400) { configuration.leaseSeconds = Double(lease) }
-            if let attempts = daemon.int("max_attempts", in: 1...100) { configuration.retry.maxAttempts = attempts }
-            if let base = daemon.int("retry_base_seconds", in: 1...86_400) {
-                configuration.retry.baseDelay = .seconds(base)
-            }
-            if let most = daemon.int("retry_max_seconds", in: 1...604_800) {
-                configuration.retry.maxDelay = .seconds(most)
+            let attempts = daemon.int("max_attempts", in: 1...100)
+            let base = daemon.int("retry_base_seconds", in: 1...86_400)
+            let most = daemon.int("retry_max_seconds", in: 1...604_800)
+            if let texts = daemon.strings("retry_schedule") {
+                let waits = texts.map { (text: $0, wait: Self.wait(parsing: $0)) }
+                if let bad = waits.first(where: { $0.wait == nil }) {
+                    daemon.fail(
+                        "retry_schedule", "'\(bad.text)' is not a wait such as \"30s\", \"5m\", \"2h\" or \"1d\"")
+                } else if waits.isEmpty {
+                    daemon.fail("retry_schedule", "give at least one wait, or max_attempts = 1 for no retries")
+                } else if base != nil || most != nil {
+                    daemon.fail("retry_schedule", "give either retry_schedule or retry_base_seconds/retry_max_seconds")
+                } else {
+                    configuration.retry = RetryPolicy(schedule: waits.compactMap(\.wait), maxAttempts: attempts)
+                }
+            } else if base != nil || most != nil {
+                configuration.retry = RetryPolicy(
+                    maxAttempts: attempts ?? 8, baseDelay: .seconds(base ?? 60), maxDelay: .seconds(most ?? 6 * 3600))
+            } else if let attempts {
+                configuration.retry.maxAttempts = attempts
             }
             daemon.finish()
         }
@@ -306,6 +320,19 @@ struct ConfigurationReader {
             return nil
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A wait such as `30s`, `5m`, `2h` or `1d`.
+    static func wait(parsing text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let unit = trimmed.last, let number = Int(trimmed.dropLast()), number >= 0 else { return nil }
+        switch unit {
+        case "s": return .seconds(number)
+        case "m": return .seconds(number * 60)
+        case "h": return .seconds(number * 3600)
+        case "d": return .seconds(number * 86_400)
+        default: return nil
+        }
     }
 
     // MARK: - Unsubscribe

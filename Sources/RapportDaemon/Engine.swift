@@ -254,6 +254,14 @@ public final class Engine {
                 metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
         } catch let error as DeliveryError {
             outcome = self.outcome(for: error, message: message, now: now)
+            if error.endpointGone {
+                logger.error(
+                    "the webhook endpoint is gone (HTTP 410): its messages are held",
+                    metadata: [
+                        "id": "\(message.id)", "answer": "\(error.detail)",
+                        "fix": "correct [webhook] url, then rapport release --all-matching --channel webhook",
+                    ])
+            }
             if error.recipientRefused, let address = message.content.recipientAddress {
                 suppress(address, reason: error.detail, messageID: message.id, now: now)
             }
@@ -306,6 +314,7 @@ public final class Engine {
     /// Transient errors wait with exponential backoff (or the server's Retry-After, if longer)
     /// until the attempts run out; permanent errors fail at once.
     func outcome(for error: DeliveryError, message: StoredMessage, now: Date) -> DeliveryOutcome {
+        if error.endpointGone { return .endpointGone(detail: error.detail) }
         guard error.kind == .transient else { return .failed(detail: error.detail) }
         let retry = configuration.retry
         guard retry.allowsRetry(afterAttempts: message.attempts) else {

@@ -17,13 +17,20 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     /// The server refused the recipient for good (550, 551 or 553 at RCPT): the address goes on
     /// the suppression list.
     public var recipientRefused: Bool
+    /// The webhook endpoint answered 410 Gone: nothing more should be sent to it until an
+    /// operator says so.
+    public var endpointGone: Bool
 
     /// Creates a classified delivery error.
-    public init(kind: Kind, detail: String, retryAfter: Duration? = nil, recipientRefused: Bool = false) {
+    public init(
+        kind: Kind, detail: String, retryAfter: Duration? = nil, recipientRefused: Bool = false,
+        endpointGone: Bool = false
+    ) {
         self.kind = kind
         self.detail = detail
         self.retryAfter = retryAfter
         self.recipientRefused = recipientRefused
+        self.endpointGone = endpointGone
     }
 
     /// A permanent error for a message that cannot be rendered or sent as given.

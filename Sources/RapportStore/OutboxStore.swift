@@ -125,6 +125,9 @@ public enum DeliveryOutcome: Sendable {
     case retry(detail: String, retryAt: Date)
     /// A permanent failure, or the last attempt: the message is `failed`.
     case failed(detail: String)
+    /// The endpoint is gone (HTTP 410): the message, and every scheduled or retrying message on
+    /// the same channel, is `held` until an operator releases it.
+    case endpointGone(detail: String)
 }
 
 /// How many messages share one state, contact kind and channel (a row of

@@ -247,39 +247,59 @@ public final class SQLiteOutbox: OutboxStore {
                 latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
             let outcomeName: String
             let detail: String
+            /// Ends this daemon's lease with the given assignments; true when the lease was still ours.
+            func settle(_ assignments: String, _ values: StatementArguments) throws -> Bool {
+                try db.execute(
+                    sql: """
+                        UPDATE message SET \(assignments), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        """,
+                    arguments: values + [now, id, owner])
+                return db.changesCount > 0
+            }
+            let applied: Bool
             switch outcome {
             case .delivered(let text):
                 outcomeName = "delivered"
                 detail = text
-                try db.execute(
-                    sql: """
-                        UPDATE message SET state = 'sent', sent_at = ?, last_error = NULL, lease_owner = NULL,
-                            lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ?
-                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
-                        """,
-                    arguments: [now, now, id, owner])
+                applied = try settle("state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL", [now])
             case .retry(let text, let retryAt):
                 outcomeName = "transient"
                 detail = text
-                try db.execute(
-                    sql: """
-                        UPDATE message SET state = 'retry_wait', next_attempt_at = ?, last_error = ?, lease_owner = NULL,
-                            lease_expires_at = NULL, updated_at = ?
-                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
-                        """,
-                    arguments: [retryAt.timeIntervalSince1970, text, now, id, owner])
+                applied = try settle(
+                    "state = 'retry_wait', next_attempt_at = ?, last_error = ?", [retryAt.timeIntervalSince1970, text])
             case .failed(let text):
                 outcomeName = "permanent"
                 detail = text
-                try db.execute(
+                applied = try settle(
+                    "state = 'failed', last_error = ?, closed_at = ?, closed_by = 'dispatcher'", [text, now])
+            case .endpointGone(let text):
+                outcomeName = "permanent"
+                detail = text
+                applied = try settle("state = 'held', last_error = ?", [text])
+                let reason = "endpoint gone: \(text); held until an operator releases it"
+                if applied {
+                    try Self.log(
+                        db, at: now, actor: "dispatcher", action: "hold", id: id, from: .sending, to: .held,
+                        note: reason)
+                }
+                let others = try Row.fetchAll(
+                    db,
                     sql: """
-                        UPDATE message SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL,
-                            closed_at = ?, closed_by = 'dispatcher', updated_at = ?
-                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        SELECT id, state FROM message
+                        WHERE channel = (SELECT channel FROM message WHERE id = ?) AND state IN ('scheduled', 'retry_wait')
                         """,
-                    arguments: [text, now, now, id, owner])
+                    arguments: [id])
+                for row in others {
+                    let other: String = row["id"]
+                    try db.execute(
+                        sql: "UPDATE message SET state = 'held', last_error = ?, updated_at = ? WHERE id = ?",
+                        arguments: [text, now, other])
+                    try Self.log(
+                        db, at: now, actor: "dispatcher", action: "hold", id: other,
+                        from: MessageState(rawValue: row["state"]), to: .held, note: reason)
+                }
             }
-            let applied = db.changesCount > 0
             try db.execute(
                 sql: """
                     INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)

@@ -5,17 +5,20 @@ Listens on 127.0.0.1 on a free port and prints that port as its first line on st
 Each request is appended to LOG_FILE as one JSON line: method, path, headers, body and
 whether standardwebhooks verifies it with each secret given on the command line.
 Paths choose the answer: /ok → 204, /fail-once → 500 the first time per webhook-id then 200,
-/gone → 410, /busy → 429 with Retry-After: 7, /redirect → 302 to /ok; anything else → 404.
+/gone → 410, /busy → 429 with Retry-After: 7, /unavailable → 503 with Retry-After as an HTTP-date
+30 s ahead, /slow → 200 after 3 s, /redirect → 302 to /ok; anything else → 404.
 Exits when stdin closes or after --lifetime seconds.
 
 usage: webhook_sink.py LOG_FILE [--secret whsec_...]... [--lifetime SECONDS]
 """
 
 import argparse
+import email.utils
 import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import standardwebhooks
@@ -71,6 +74,12 @@ def make_handler(log_file, secrets):
                 self.answer(410, b"endpoint removed\n")
             elif self.path == "/busy":
                 self.answer(429, b"slow down\n", [("Retry-After", "7")])
+            elif self.path == "/unavailable":
+                when = email.utils.formatdate(time.time() + 30, usegmt=True)
+                self.answer(503, b"maintenance\n", [("Retry-After", when)])
+            elif self.path == "/slow":
+                time.sleep(3)
+                self.answer(200, b"{}")
             elif self.path == "/redirect":
                 self.answer(302, b"", [("Location", "/ok")])
             else:

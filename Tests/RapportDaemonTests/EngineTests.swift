@@ -31,12 +31,16 @@ final class ScriptedTransport: Transport {
 @Suite struct EngineTests {
     let now = try! Date("2026-12-07T10:00:00Z", strategy: .iso8601)
 
-    func engine(_ sandbox: Sandbox, transport: ScriptedTransport, extra: String = "") throws -> Engine {
+    func engine(
+        _ sandbox: Sandbox, transport: ScriptedTransport, extra: String = "", progressChannel: String = "email"
+    ) throws -> Engine {
         sandbox.write("contacts.json", sampleContacts)
         // Progress reports at 10:00, so that at `now` (Monday 10:00 London) both Ada's overdue
         // check-in and her weekly report are due.
         let configuration = try sandbox.load(
-            sandbox.config("[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\n" + extra))
+            sandbox.config(
+                "[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\n"
+                    + "channel = \"\(progressChannel)\"\n" + extra))
         return Engine(
             configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
@@ -82,6 +86,47 @@ final class ScriptedTransport: Transport {
         // Not before its time; then the retry succeeds.
         #expect(try engine.dispatch(now: { now.addingTimeInterval(30) }).attempted == 0)
         #expect(try engine.dispatch(now: { now.addingTimeInterval(61) }).sent == 1)
+    }
+
+    @Test func aGoneEndpointHoldsItsChannelUntilReleased() throws {
+        let sandbox = Sandbox()
+        let gone = DeliveryError(kind: .permanent, detail: "HTTP 410: endpoint removed", endpointGone: true)
+        let transport = ScriptedTransport([.failure(gone)])
+        let engine = try engine(
+            sandbox, transport: transport,
+            extra: "[daemon]\nbatch_size = 1\n[rules.checkin]\nchannel = \"webhook\"", progressChannel: "webhook")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let report = try engine.dispatch(now: { now })
+        #expect(report.attempted == 1, "after a 410 nothing more goes to the endpoint")
+        let held = try engine.store.messages(matching: MessageFilter(states: [.held]))
+        #expect(held.count >= 2, "the refused message and the other webhook messages are held: \(held.map(\.id))")
+        #expect(held.allSatisfy { $0.lastError == "HTTP 410: endpoint removed" })
+        let events = try engine.store.events(messageID: held[0].id)
+        #expect(events.contains { $0.action == "hold" && $0.note?.contains("endpoint gone") == true }, "\(events)")
+        #expect(try engine.dispatch(now: { now.addingTimeInterval(3600) }).attempted == 0)
+    }
+
+    @Test func theDefaultRetryScheduleIsStandardWebhooks() throws {
+        let policy = RetryPolicy()
+        #expect(policy.maxAttempts == 10)
+        let waits = (1...9).map { policy.delay(afterAttempt: $0, jitter: 1.0) }
+        #expect(
+            waits == [
+                .seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18_000), .seconds(36_000),
+                .seconds(50_400), .seconds(72_000), .seconds(86_400),
+            ])
+        #expect(policy.delay(afterAttempt: 1, jitter: 1.2) == .seconds(6))
+        #expect(policy.delay(afterAttempt: 1, jitter: 5) == .seconds(6), "jitter is bounded to ±20%")
+        let sandbox = Sandbox()
+        let custom = try sandbox.load(sandbox.config("[daemon]\nretry_schedule = [\"30s\", \"2m\", \"1h\"]"))
+        #expect(custom.retry.schedule == [.seconds(30), .seconds(120), .seconds(3600)])
+        #expect(custom.retry.maxAttempts == 4)
+        let errors = sandbox.errors(
+            sandbox.config("[daemon]\nretry_schedule = [\"30s\", \"soon\"]\nretry_base_seconds = 5"))
+        #expect(errors.contains { $0.contains("daemon.retry_schedule: 'soon' is not a wait such as") }, "\(errors)")
+        let both = sandbox.errors(sandbox.config("[daemon]\nretry_schedule = [\"30s\"]\nretry_base_seconds = 5"))
+        #expect(both.contains { $0.contains("give either retry_schedule or retry_base_seconds") }, "\(both)")
     }
 
     @Test func attemptsRunOutIntoFailed() throws {

@@ -15,6 +15,11 @@ func deliveryError(_ body: () throws(DeliveryError) -> DeliveryReceipt) -> Deliv
     }
 }
 
+/// The error a transport answers for one sample envelope, or nil when it delivered it.
+func deliveryError(sending envelope: Envelope = Sample.envelope(), with transport: some Transport) -> DeliveryError? {
+    deliveryError { () throws(DeliveryError) in try transport.deliver(envelope, at: Date()) }
+}
+
 /// A fresh temporary directory path (not created).
 func temporaryPath(_ label: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("rapport-\(label)-\(UUID().uuidString)").path

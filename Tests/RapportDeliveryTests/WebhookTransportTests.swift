@@ -85,10 +85,49 @@ struct WebhookTransportTests {
         let sink = try Sink(secrets: [Self.secretA])
         let transport = try sink.transport(path: "/gone", secrets: [Self.secretA])
         let error = try #require(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(Sample.envelope(), at: Date()) })
+            deliveryError(with: transport))
         #expect(error.kind == .permanent)
         #expect(error.detail.contains("410"), "detail: \(error.detail)")
         #expect(error.detail.contains("endpoint removed"), "detail: \(error.detail)")
+    }
+
+    @Test("/gone: 410 says the endpoint is gone; other permanent answers do not")
+    func goneMarksTheEndpoint() throws {
+        let sink = try Sink(secrets: [Self.secretA])
+        let goneTransport = try sink.transport(path: "/gone", secrets: [Self.secretA])
+        let gone = try #require(
+            deliveryError(with: goneTransport))
+        #expect(gone.endpointGone)
+        let missingTransport = try sink.transport(path: "/nowhere", secrets: [Self.secretA])
+        let missing = try #require(
+            deliveryError(with: missingTransport))
+        #expect(missing.kind == .permanent && !missing.endpointGone, "404: \(missing)")
+    }
+
+    @Test("/unavailable: 503 is transient with Retry-After as an HTTP-date")
+    func unavailableWithHTTPDate() throws {
+        let sink = try Sink(secrets: [Self.secretA])
+        let transport = try sink.transport(path: "/unavailable", secrets: [Self.secretA])
+        let error = try #require(
+            deliveryError(with: transport))
+        #expect(error.kind == .transient)
+        let seconds = error.retryAfter?.components.seconds ?? -1
+        #expect(
+            (28...31).contains(seconds), "Retry-After 30 s ahead read as \(error.retryAfter.map { "\($0)" } ?? "nil")")
+    }
+
+    @Test("/slow: an answer past the timeout is transient")
+    func slowPastTheTimeout() throws {
+        let sink = try Sink(secrets: [Self.secretA])
+        let transport = try WebhookTransport(
+            WebhookConfiguration(
+                url: "http://127.0.0.1:\(sink.peer.port)/slow", secrets: [try WebhookSecret(Self.secretA)],
+                timeout: .seconds(1)))
+        let started = ContinuousClock.now
+        let error = try #require(
+            deliveryError(with: transport))
+        #expect(error.kind == .transient, "\(error)")
+        #expect(ContinuousClock.now - started < .seconds(3), "the timeout did not cut the wait")
     }
 
     @Test("/busy: 429 is transient with Retry-After 7 s")
@@ -96,7 +135,7 @@ struct WebhookTransportTests {
         let sink = try Sink(secrets: [Self.secretA])
         let transport = try sink.transport(path: "/busy", secrets: [Self.secretA])
         let error = try #require(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(Sample.envelope(), at: Date()) })
+            deliveryError(with: transport))
         #expect(error.kind == .transient)
         #expect(error.retryAfter == .seconds(7))
         #expect(error.detail.contains("429"))
@@ -107,7 +146,7 @@ struct WebhookTransportTests {
         let sink = try Sink(secrets: [Self.secretA])
         let transport = try sink.transport(path: "/redirect", secrets: [Self.secretA])
         let error = try #require(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(Sample.envelope(), at: Date()) })
+            deliveryError(with: transport))
         #expect(error.kind == .permanent)
         #expect(error.detail.contains("redirect"), "detail: \(error.detail)")
         #expect(try sink.requests().map { $0["path"] as? String } == ["/redirect"])
@@ -119,7 +158,7 @@ struct WebhookTransportTests {
         let transport = try sink.transport(path: "/fail-once", secrets: [Self.secretA])
         let envelope = Sample.envelope()
         let error = try #require(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(envelope, at: Date()) })
+            deliveryError(sending: envelope, with: transport))
         #expect(error.kind == .transient)
         #expect(error.retryAfter == nil)
         let receipt = try transport.deliver(envelope, at: Date())
@@ -136,7 +175,7 @@ struct WebhookTransportTests {
             WebhookConfiguration(
                 url: "http://127.0.0.1:\(port)/ok", secrets: [try WebhookSecret(Self.secretA)], timeout: .seconds(5)))
         let error = try #require(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(Sample.envelope(), at: Date()) })
+            deliveryError(with: transport))
         #expect(error.kind == .transient, "\(error)")
     }
 
@@ -148,11 +187,11 @@ struct WebhookTransportTests {
         var envelope = Sample.envelope()
         envelope.webhookBody = []
         #expect(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(envelope, at: Date()) }?.kind
+            deliveryError(sending: envelope, with: transport)?.kind
                 == .permanent)
         envelope = Sample.envelope(id: "bad id\r\nX: y")
         #expect(
-            deliveryError { () throws(DeliveryError) in try transport.deliver(envelope, at: Date()) }?.kind
+            deliveryError(sending: envelope, with: transport)?.kind
                 == .permanent)
     }
 

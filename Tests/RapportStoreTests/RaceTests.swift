@@ -30,17 +30,30 @@ import Testing
             var headStart = [UInt32.random(in: 0...400), UInt32.random(in: 0...400)]
             if round % 3 == 0 { headStart[round % 2] += 5_000 }
             let delays = headStart
-            DispatchQueue.concurrentPerform(iterations: 2) { side in
-                usleep(delays[side])
-                if side == 0 {
-                    let got = try? daemonSide.claimDue(now: Sample.now, limit: 10, owner: "daemon", leaseSeconds: 60)
-                    claimed.withLock { $0 = got ?? [] }
-                } else {
-                    let result = try? operatorSide.perform(
-                        .cancel, on: [planned.id], actor: "op", note: nil, at: Sample.now)
-                    cancelled.withLock { $0 = result?.first }
-                }
+            // Two threads of their own, released together: `concurrentPerform` may run both
+            // sides one after the other on a busy machine, and then the claim always wins.
+            let start = DispatchSemaphore(value: 0)
+            let done = DispatchGroup()
+            for side in 0..<2 {
+                done.enter()
+                Thread {
+                    start.wait()
+                    usleep(delays[side])
+                    if side == 0 {
+                        let got = try? daemonSide.claimDue(
+                            now: Sample.now, limit: 10, owner: "daemon", leaseSeconds: 60)
+                        claimed.withLock { $0 = got ?? [] }
+                    } else {
+                        let result = try? operatorSide.perform(
+                            .cancel, on: [planned.id], actor: "op", note: nil, at: Sample.now)
+                        cancelled.withLock { $0 = result?.first }
+                    }
+                    done.leave()
+                }.start()
             }
+            start.signal()
+            start.signal()
+            done.wait()
             let claim = claimed.withLock { $0 }
             let cancel = try #require(cancelled.withLock { $0 })
             let state = try #require(try operatorSide.message(id: planned.id)).state
