@@ -29,6 +29,8 @@ public struct Configuration: Sendable {
     /// `[store] retention_days`: rendered bodies of closed messages are erased this long after
     /// they closed; `nil` keeps them.
     public var retention: Duration? = .seconds(90 * 86_400)
+    /// `concurrency`, `rate_per_second`, `rate_per_hour` per channel (`[email]`, `[webhook]`).
+    public var deliveryLimits: [Channel: DeliveryLimits] = [.email: DeliveryLimits(), .webhook: DeliveryLimits()]
 
     /// How email leaves: SMTP through libcurl, or files in a folder.
     public enum EmailTransportSettings: Sendable {
@@ -40,6 +42,26 @@ public struct Configuration: Sendable {
     public enum WebhookTransportSettings: Sendable {
         case http(WebhookConfiguration)
         case maildir(String)
+    }
+
+    /// Settings that work but weaken security, to be logged as warnings at every start and reload.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        if case .smtp(let smtp) = email {
+            if !smtp.verifyPeer {
+                warnings.append(
+                    "[email] verify_peer = false: the relay's certificate is not checked; anyone on the path can read and change mail"
+                )
+            }
+            if smtp.startTLS != .required, smtp.url.lowercased().hasPrefix("smtp://"),
+                !ConfigurationReader.isLoopback(url: smtp.url)
+            {
+                warnings.append(
+                    "[email] starttls = \"\(smtp.startTLS.rawValue)\" for a relay on another host: mail may travel in clear"
+                )
+            }
+        }
+        return warnings
     }
 
     /// Finds the configuration file: `--config`, else `$RAPPORT_CONFIG`, else `./rapport.toml`,
@@ -139,8 +161,14 @@ struct ConfigurationReader {
         let businessName = senderTable?.string("business_name") ?? sender?.name ?? ""
         senderTable?.finish()
 
-        let email = readEmail(root.table("email"))
-        let webhook = readWebhook(root.table("webhook"))
+        let emailTable = root.table("email")
+        let webhookTable = root.table("webhook")
+        let limits: [Channel: DeliveryLimits] = [
+            .email: emailTable.map(readLimits) ?? DeliveryLimits(),
+            .webhook: webhookTable.map(readLimits) ?? DeliveryLimits(),
+        ]
+        let email = readEmail(emailTable)
+        let webhook = readWebhook(webhookTable)
 
         var configuration = Configuration(
             file: file, dataPath: resolve(dataPath ?? ""), defaultTimeZone: defaultZone, storePath: resolve(storePath),
@@ -148,6 +176,7 @@ struct ConfigurationReader {
             businessName: businessName, email: email ?? .maildir(resolve("outbox/mail")),
             webhook: webhook ?? .maildir(resolve("outbox/webhooks")))
 
+        configuration.deliveryLimits = limits
         if let retentionDays {
             configuration.retention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         }
@@ -200,6 +229,22 @@ struct ConfigurationReader {
 
     // MARK: - Transports
 
+    /// `concurrency`, `rate_per_second` and `rate_per_hour` of `[email]` or `[webhook]`.
+    private func readLimits(_ table: TOMLReader) -> DeliveryLimits {
+        var limits = DeliveryLimits()
+        if let concurrency = table.int("concurrency", in: 1...64) { limits.concurrency = concurrency }
+        limits.perSecond = table.number("rate_per_second", in: 0.001...100_000)
+        limits.perHour = table.int("rate_per_hour", in: 1...100_000_000)
+        return limits
+    }
+
+    /// Whether an `smtp://` URL names this machine (127.0.0.0/8, ::1 or localhost).
+    static func isLoopback(url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+
     private func readEmail(_ table: TOMLReader?) -> Configuration.EmailTransportSettings? {
         guard let table else { return nil }
         defer { table.finish() }
@@ -215,10 +260,16 @@ struct ConfigurationReader {
                 table.fail("url", "'\(url)' must start with smtp:// or smtps://")
             }
             var settings = SMTPConfiguration(url: url)
-            if let mode = table.oneOf("starttls", StartTLS.self) { settings.startTLS = mode }
+            // Required by default; a relay on this machine (Postfix on 127.0.0.1) often has no
+            // certificate, so there TLS is used when offered.
+            settings.startTLS =
+                table.oneOf("starttls", StartTLS.self) ?? (Self.isLoopback(url: url) ? .opportunistic : .required)
             settings.username = table.string("username")
             settings.password = secret(table, "password", required: false)
             settings.caFile = table.string("ca_file").map(resolve)
+            if let caFile = settings.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                table.fail("ca_file", "\(caFile) cannot be read")
+            }
             if let verify = table.bool("verify_peer") { settings.verifyPeer = verify }
             if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
             return .smtp(settings)

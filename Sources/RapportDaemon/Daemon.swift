@@ -93,6 +93,7 @@ public final class Daemon: @unchecked Sendable {
                 "config": "\(configPath)", "store": "\(engine.configuration.storePath)",
                 "tick": "\(interval.components.seconds)s",
             ])
+        for warning in engine.configuration.warnings { logger.warning("\(warning)") }
         notify(.ready(status: "started; first tick running"))
     }
 
@@ -160,7 +161,7 @@ public final class Daemon: @unchecked Sendable {
             shouldStop: { [self] in
                 heartbeat.beat()
                 return stopping.load(ordering: .sequentiallyConsistent)
-            })
+            }, budget: engine.configuration.tickInterval)
         if dispatched.attempted > 0 {
             let elapsed = ContinuousClock.now - started
             logger.info(
@@ -224,6 +225,7 @@ public final class Daemon: @unchecked Sendable {
             engine.replace(configuration: configuration, renderer: renderer, transports: transports)
             if intervalChanged { loop.reschedule(interval: interval) }
             logger.info("reloaded", metadata: ["tick": "\(interval.components.seconds)s"])
+            for warning in configuration.warnings { logger.warning("\(warning)") }
         } catch let errors as ConfigurationErrors {
             reject("configuration", errors.errors.map(\.description))
             outcome = "reload rejected (\(errors.errors.count) errors); running the previous configuration"

@@ -57,6 +57,7 @@ public final class Engine {
         self.dataSource = DataSource(
             path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
         self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        updatePacers()
     }
 
     /// Replaces configuration, templates and transports at once (after a validated reload).
@@ -67,6 +68,7 @@ public final class Engine {
         self.configuration = configuration
         self.renderer = renderer
         self.transports = transports
+        updatePacers()
         if dataChanged {
             dataSource = DataSource(
                 path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
@@ -203,127 +205,39 @@ public final class Engine {
 
     // MARK: - Dispatch
 
-    /// Claims due messages in batches and delivers them, one state change per transaction.
+    /// Delivers due messages: per channel, `concurrency` workers claim as the channel's pace
+    /// allows and send side by side (see ``DispatchPass``); one state change per transaction.
     ///
     /// - Parameters:
-    ///   - now: the clock, read before each batch and each send.
-    ///   - shouldStop: checked between messages; when it turns true the rest of the claimed batch
-    ///     is released at once and the pass ends.
-    public func dispatch(now: () -> Date, shouldStop: () -> Bool = { false }, maxBatches: Int = 1_000) throws
-        -> DispatchReport
-    {
+    ///   - now: the clock, read before each claim and each send.
+    ///   - shouldStop: checked before each send; when it turns true no new send starts, what
+    ///     was claimed but not started goes back to the outbox and the pass ends.
+    ///   - budget: no send starts after this long (the daemon passes its tick interval, so a
+    ///     slow peer cannot stretch a tick); `nil` runs until nothing is due.
+    public func dispatch(
+        now: @escaping @Sendable () -> Date, shouldStop: @escaping @Sendable () -> Bool = { false },
+        budget: Duration? = nil, maxBatches: Int = 1_000
+    ) throws -> DispatchReport {
         guard let transports else { throw EngineError.noTransports }
-        var report = DispatchReport()
-        for _ in 0..<maxBatches {
-            if shouldStop() { break }
-            let batch = try store.claimDue(
-                now: now(), limit: configuration.batchSize, owner: owner, leaseSeconds: configuration.leaseSeconds)
-            if batch.isEmpty { break }
-            for message in batch {
-                if shouldStop() {
-                    report.interrupted = true
-                    break
-                }
-                try deliver(message, via: transports, now: now(), report: &report)
-            }
-            if report.interrupted {
-                try store.releaseLeases(owner: owner, at: now())
-                break
-            }
-        }
+        let settings = DispatchPass.Settings(
+            owner: owner, batchSize: configuration.batchSize, leaseSeconds: configuration.leaseSeconds,
+            retry: configuration.retry, unsubscribeMailto: configuration.unsubscribe?.mailto, maxBatches: maxBatches)
+        let pass = DispatchPass(
+            store: store, settings: settings, logger: logger, metrics: metrics, health: transportHealth, jitter: jitter,
+            now: now, shouldStop: shouldStop, deadline: budget.map { ContinuousClock.now + $0 })
+        let (report, health) = try pass.run(transports: transports, pacers: pacers)
+        transportHealth = health
         return report
     }
 
-    private func deliver(_ message: StoredMessage, via transports: Transports, now: Date, report: inout DispatchReport)
-        throws
-    {
-        let transport = transports.transport(for: message.channel)
-        let started = ContinuousClock.now
-        let outcome: DeliveryOutcome
-        do {
-            let envelope = try Self.envelope(
-                for: message, at: now, unsubscribeMailto: configuration.unsubscribe?.mailto)
-            // The wire carries the real time (the Date header, webhook-timestamp): receivers
-            // check it against their own clock. `now` may be simulated (--now).
-            let receipt = try transport.deliver(envelope, at: Date())
-            outcome = .delivered(detail: receipt.detail)
-            report.sent += 1
-            metrics?.recordSend(transport: transport.name, failure: nil, duration: ContinuousClock.now - started)
-            logger.info(
-                "sent",
-                metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
-        } catch let error as DeliveryError {
-            outcome = self.outcome(for: error, message: message, now: now)
-            if error.endpointGone {
-                logger.error(
-                    "the webhook endpoint is gone (HTTP 410): its messages are held",
-                    metadata: [
-                        "id": "\(message.id)", "answer": "\(error.detail)",
-                        "fix": "correct [webhook] url, then rapport release --all-matching --channel webhook",
-                    ])
-            }
-            if error.recipientRefused, let address = message.content.recipientAddress {
-                suppress(address, reason: error.detail, messageID: message.id, now: now)
-            }
-            if case .retry = outcome { report.retrying += 1 } else { report.failed += 1 }
-            metrics?.recordSend(
-                transport: transport.name, failure: error.kind == .transient ? .transient : .permanent,
-                duration: ContinuousClock.now - started)
-            logger.warning(
-                "delivery failed",
-                metadata: [
-                    "id": "\(message.id)", "transport": "\(transport.name)", "error": "\(error.detail)",
-                    "attempt": "\(message.attempts)",
-                ])
-        } catch {
-            outcome = .failed(detail: "\(error)")
-            report.failed += 1
-            metrics?.recordSend(transport: transport.name, failure: .permanent, duration: ContinuousClock.now - started)
-            logger.error("message cannot be sent", metadata: ["id": "\(message.id)", "error": "\(error)"])
-        }
-        var health = transportHealth[transport.name] ?? TransportHealth(name: transport.name)
-        if case .delivered = outcome {
-            health.lastSuccessAt = Date()
-            health.consecutiveFailures = 0
-        } else {
-            health.lastFailureAt = Date()
-            health.consecutiveFailures += 1
-            if case .retry(let detail, _) = outcome { health.lastFailure = detail }
-            if case .failed(let detail) = outcome { health.lastFailure = detail }
-        }
-        transportHealth[transport.name] = health
-        try store.record(
-            outcome, for: message.id, owner: owner, transport: transport.name, startedAt: now,
-            latency: ContinuousClock.now - started, at: now)
-    }
+    /// Each channel's pace, kept across passes and reloads (rebuilt when its limits change).
+    private var pacers: [Channel: Pacer] = [:]
 
-    /// Puts a refused address on the suppression list (open messages to it are cancelled), so
-    /// that nothing more is planned to it until an operator clears it.
-    private func suppress(_ address: String, reason: String, messageID: String, now: Date) {
-        do {
-            let cancelled = try store.suppress(
-                address: address, keepAddress: true, reason: reason, source: "smtp", actor: "rapport", at: now)
-            logger.warning(
-                "address suppressed",
-                metadata: ["id": "\(messageID)", "reason": "\(reason)", "cancelled": "\(cancelled.count)"])
-        } catch {
-            logger.error("cannot suppress an address", metadata: ["id": "\(messageID)", "error": "\(error)"])
+    private func updatePacers() {
+        for channel in Channel.allCases {
+            let limits = configuration.deliveryLimits[channel] ?? DeliveryLimits()
+            if pacers[channel]?.limits != limits { pacers[channel] = Pacer(limits) }
         }
-    }
-
-    /// Transient errors wait with exponential backoff (or the server's Retry-After, if longer)
-    /// until the attempts run out; permanent errors fail at once.
-    func outcome(for error: DeliveryError, message: StoredMessage, now: Date) -> DeliveryOutcome {
-        if error.endpointGone { return .endpointGone(detail: error.detail) }
-        guard error.kind == .transient else { return .failed(detail: error.detail) }
-        let retry = configuration.retry
-        guard retry.allowsRetry(afterAttempts: message.attempts) else {
-            return .failed(detail: "gave up after \(message.attempts) attempts: \(error.detail)")
-        }
-        var delay = retry.delay(afterAttempt: message.attempts, jitter: jitter())
-        if let after = error.retryAfter, after > delay { delay = after }
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        return .retry(detail: error.detail, retryAt: now.addingTimeInterval(seconds))
     }
 
     // MARK: - Heartbeat

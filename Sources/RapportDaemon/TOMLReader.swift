@@ -59,6 +59,20 @@ final class TOMLReader {
         return number
     }
 
+    /// A number written as a whole number or a decimal.
+    func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init) else {
+            fail(key, "expected a number, found \(value.type)")
+            return nil
+        }
+        guard range.contains(number) else {
+            fail(key, "\(number) is out of range \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return number
+    }
+
     func bool(_ key: String) -> Bool? {
         guard let value = value(key) else { return nil }
         guard let flag = value.bool else {

@@ -1,33 +1,52 @@
 import RapportCore
 import RapportDelivery
 
-/// The transport for each channel, built from the configuration.
+/// The transports of each channel, built from the configuration: one per concurrent send
+/// (`concurrency`), so that each keeps its own connection to the relay or endpoint.
 public struct Transports: Sendable {
-    public var email: any Transport
-    public var webhook: any Transport
+    /// Per channel, one transport per worker; never empty.
+    public let pools: [Channel: [any Transport]]
 
+    /// One transport per channel (tests, and a single connection per peer).
     public init(email: any Transport, webhook: any Transport) {
-        self.email = email
-        self.webhook = webhook
+        pools = [.email: [email], .webhook: [webhook]]
     }
 
-    /// Builds the configured transports; fails on a bad URL or an unwritable folder.
+    /// The given transports per channel; a channel missing or empty is an error.
+    public init(pools: [Channel: [any Transport]]) {
+        precondition(Channel.allCases.allSatisfy { pools[$0]?.isEmpty == false }, "every channel needs a transport")
+        self.pools = pools
+    }
+
+    /// Builds the configured transports, `concurrency` of each; fails on a bad URL or an
+    /// unwritable folder.
     public init(configuration: Configuration) throws {
         Curl.globalInit()
-        switch configuration.email {
-        case .smtp(let settings): email = try SMTPTransport(settings)
-        case .maildir(let directory): email = try MaildirTransport(directory: directory, channel: .email)
+        var pools: [Channel: [any Transport]] = [:]
+        for channel in Channel.allCases {
+            let count = configuration.deliveryLimits[channel]?.concurrency ?? 1
+            pools[channel] = try (0..<count).map { _ in try Self.make(channel, configuration) }
         }
-        switch configuration.webhook {
-        case .http(let settings): webhook = try WebhookTransport(settings)
-        case .maildir(let directory): webhook = try MaildirTransport(directory: directory, channel: .webhook)
+        self.pools = pools
+    }
+
+    private static func make(_ channel: Channel, _ configuration: Configuration) throws -> any Transport {
+        switch channel {
+        case .email:
+            switch configuration.email {
+            case .smtp(let settings): return try SMTPTransport(settings)
+            case .maildir(let directory): return try MaildirTransport(directory: directory, channel: .email)
+            }
+        case .webhook:
+            switch configuration.webhook {
+            case .http(let settings): return try WebhookTransport(settings)
+            case .maildir(let directory): return try MaildirTransport(directory: directory, channel: .webhook)
+            }
         }
     }
 
+    /// The first transport of a channel.
     public func transport(for channel: Channel) -> any Transport {
-        switch channel {
-        case .email: email
-        case .webhook: webhook
-        }
+        pools[channel]![0]
     }
 }

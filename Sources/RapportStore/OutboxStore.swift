@@ -154,6 +154,15 @@ public struct MessageCount: Sendable, Hashable {
 ///
 /// SQLite (``SQLiteOutbox``) is the embedded default; a PostgreSQL implementation serves
 /// several daemons at once.
+extension OutboxStore {
+    /// Claims due messages of every channel.
+    public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError)
+        -> [StoredMessage]
+    {
+        try claimDue(now: now, limit: limit, owner: owner, leaseSeconds: leaseSeconds, channel: nil)
+    }
+}
+
 public protocol OutboxStore: Sendable {
     /// The outbox as the planner needs it.
     func planningState() throws(StoreError) -> PlanningState
@@ -164,7 +173,13 @@ public protocol OutboxStore: Sendable {
     /// one transaction, before any byte is sent. Messages whose lease expired are claimed again.
     /// A message more than its `maxLateness` past due is not claimed: the planner skips it as
     /// stale and plans again.
-    func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError) -> [StoredMessage]
+    /// Only messages of `channel` when one is given.
+    func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double, channel: Channel?) throws(StoreError)
+        -> [StoredMessage]
+    /// Gives back claimed messages whose send never started (a dispatch pass ran out of time or
+    /// was stopped): they return to the state they were claimed from, the claim's attempt not
+    /// counted.
+    func returnUnstarted(_ ids: [String], owner: String, at date: Date) throws(StoreError)
     /// Records how a claimed message's delivery ended, with the attempt, in one transaction.
     func record(
         _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,

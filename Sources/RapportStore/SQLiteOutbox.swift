@@ -212,8 +212,8 @@ public final class SQLiteOutbox: OutboxStore {
 
     // MARK: - Dispatch
 
-    public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError)
-        -> [StoredMessage]
+    public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double, channel: Channel?)
+        throws(StoreError) -> [StoredMessage]
     {
         try write("claiming due messages") { db in
             let t = now.timeIntervalSince1970
@@ -224,15 +224,18 @@ public final class SQLiteOutbox: OutboxStore {
                         attempts = attempts + 1, updated_at = ?
                     WHERE id IN (
                         SELECT id FROM message
-                        WHERE ((state = 'scheduled' AND due_at <= ?)
-                               OR (state = 'retry_wait' AND next_attempt_at <= ?))
-                              AND (max_lateness IS NULL OR due_at + max_lateness >= ?)
-                           OR (state = 'sending' AND lease_expires_at <= ?)
+                        WHERE (((state = 'scheduled' AND due_at <= ?)
+                                OR (state = 'retry_wait' AND next_attempt_at <= ?))
+                               AND (max_lateness IS NULL OR due_at + max_lateness >= ?)
+                              OR (state = 'sending' AND lease_expires_at <= ?))
+                          AND (? IS NULL OR channel = ?)
                         ORDER BY due_at, id
                         LIMIT ?)
                     RETURNING *
                     """,
-                arguments: [owner, t + leaseSeconds, t, t, t, t, t, limit]
+                arguments: [
+                    owner, t + leaseSeconds, t, t, t, t, t, channel?.rawValue, channel?.rawValue, limit,
+                ]
             ).map(Self.message(from:)).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
         }
     }
@@ -312,6 +315,21 @@ public final class SQLiteOutbox: OutboxStore {
                 try Self.log(
                     db, at: now, actor: "dispatcher", action: "late-result", id: id, from: nil, to: nil,
                     note: "lease lost before the outcome (\(outcomeName)) was recorded")
+            }
+        }
+    }
+
+    public func returnUnstarted(_ ids: [String], owner: String, at date: Date) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        try write("returning unstarted messages") { db in
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE message SET state = CASE WHEN next_attempt_at IS NULL THEN 'scheduled' ELSE 'retry_wait' END,
+                            attempts = max(0, attempts - 1), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
+                        """,
+                    arguments: [date.timeIntervalSince1970, id, owner])
             }
         }
     }

@@ -31,6 +31,7 @@ struct Check: ParsableCommand {
             for problem in error.errors { printError("error: \(problem)") }
             failed = true
         }
+        for warning in configuration.warnings { printError("warning: \(warning)") }
         if failed { throw ExitCode.failure }
         print(
             "ok: \(configuration.file): \(contacts) contacts in \(configuration.dataPath), "

@@ -6,7 +6,12 @@ For each accepted message it writes NNNN.json into OUTPUT_DIR with the envelope,
 data and what Python's `email` package (policy `default`) makes of it.
 Exits when stdin closes or after --lifetime seconds.
 
+With --tls CERT KEY the sink offers STARTTLS and refuses mail before it; with --auth USER:PASSWORD
+it offers AUTH PLAIN and LOGIN (only over TLS) and refuses mail before a successful login. Each
+message's JSON then says whether it came over TLS and who logged in.
+
 usage: smtp_sink.py OUTPUT_DIR [--reject-rcpt ADDRESS]... [--fail-first-data] [--lifetime SECONDS]
+                    [--tls CERT KEY] [--auth USER:PASSWORD]
 """
 
 import argparse
@@ -17,8 +22,9 @@ import sys
 import threading
 import email
 import email.policy
+import ssl
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 def header_defects(msg):
@@ -75,6 +81,8 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "peer_port": session.peer[1] if session.peer else None,
+            "tls": session.ssl is not None,
+            "login": session.auth_data.decode() if isinstance(session.auth_data, bytes) else None,
             "raw": raw.decode("utf-8", "replace"),
         }
         try:
@@ -86,6 +94,17 @@ class Handler:
             json.dump(record, out, indent=1)
         os.replace(path + ".tmp", path)
         return f"250 OK queued as {self.count}"
+
+
+class Authenticator:
+    def __init__(self, credentials):
+        user, _, password = credentials.partition(":")
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.user
+              and auth_data.password == self.password)
+        return AuthResult(success=ok, auth_data=auth_data.login if ok else None, handled=False)
 
 
 def exit_when_stdin_closes():
@@ -102,15 +121,26 @@ def main():
     parser.add_argument("--reject-rcpt", action="append", default=[])
     parser.add_argument("--fail-first-data", action="store_true")
     parser.add_argument("--lifetime", type=float, default=120)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--auth", metavar="USER:PASSWORD")
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
 
     handler = Handler(args.directory, args.reject_rcpt, args.fail_first_data)
+    options = {}
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*args.tls)
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        options.update(authenticator=Authenticator(args.auth), auth_required=True,
+                       auth_require_tls=bool(args.tls))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
         loop.create_server(
-            lambda: SMTP(handler, hostname="sink.test", decode_data=False, data_size_limit=10_000_000),
+            lambda: SMTP(handler, hostname="sink.test", decode_data=False, data_size_limit=10_000_000,
+                         **options),
             host="127.0.0.1",
             port=0,
         )

@@ -150,6 +150,10 @@ final class ScriptedTransport: Transport {
         let engine = try engine(sandbox, transport: transport)
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: now)
+        let dueBefore = try engine.store.messages(matching: MessageFilter(states: [.scheduled])).filter {
+            $0.dueAt <= now
+        }.count
+        #expect(dueBefore >= 2)
         let calls = Mutex(0)
         let report = try engine.dispatch(
             now: { now },
@@ -162,7 +166,13 @@ final class ScriptedTransport: Transport {
         #expect(report.sent == 1)
         #expect(report.interrupted)
         #expect(try engine.store.messages(matching: MessageFilter(states: [.sending])).isEmpty)
-        #expect(try engine.store.messages(matching: MessageFilter(states: [.retryWait])).count == 1)
+        // Claimed but never started: back in the outbox, the claim not counted as an attempt.
+        let returned = try engine.store.messages(matching: MessageFilter(states: [.scheduled])).filter {
+            $0.dueAt <= now
+        }
+        #expect(returned.count == dueBefore - 1)
+        #expect(returned.allSatisfy { $0.attempts == 0 })
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.retryWait])).isEmpty)
     }
 
     @Test func aBrokenDataFileKeepsTheLastGoodSnapshotAndTheOutbox() throws {
