@@ -1,6 +1,7 @@
 import Foundation
 import RapportCore
 import RapportDelivery
+import RapportStore
 import TOMLKit
 
 /// Rapport's configuration, read from `rapport.toml`. Relative paths are resolved against the
@@ -29,6 +30,15 @@ public struct Configuration: Sendable {
     /// `[store] retention_days`: rendered bodies of closed messages are erased this long after
     /// they closed; `nil` keeps them.
     public var retention: Duration? = .seconds(90 * 86_400)
+    /// `[events]`: lifecycle events sent to a webhook consumer; `nil` sends none.
+    public var events: EventSettings?
+
+    /// Which lifecycle events go out, and where.
+    public struct EventSettings: Sendable {
+        public var types: Set<LifecycleEventType>
+        public var destination: WebhookTransportSettings
+    }
+
     /// `concurrency`, `rate_per_second`, `rate_per_hour` per channel (`[email]`, `[webhook]`).
     public var deliveryLimits: [Channel: DeliveryLimits] = [.email: DeliveryLimits(), .webhook: DeliveryLimits()]
 
@@ -218,6 +228,9 @@ struct ConfigurationReader {
             }
             http.finish()
         }
+        if let table = root.table("events") {
+            configuration.events = readEvents(table, webhook: webhook)
+        }
         if let table = root.table("unsubscribe") {
             configuration.unsubscribe = readUnsubscribe(table)
             table.finish()
@@ -293,17 +306,7 @@ struct ConfigurationReader {
             if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 table.fail("url", "'\(url)' must start with http:// or https://")
             }
-            var secrets: [WebhookSecret] = []
-            if let text = secret(table, "secret", required: true) {
-                for (index, part) in text.split(whereSeparator: \.isWhitespace).enumerated() {
-                    do {
-                        secrets.append(try WebhookSecret(String(part)))
-                    } catch {
-                        table.fail("secret", "secret \(index + 1) is not of the form whsec_<base64>")
-                    }
-                }
-            }
-            var settings = WebhookConfiguration(url: url, secrets: secrets)
+            var settings = WebhookConfiguration(url: url, secrets: webhookSecrets(table, required: true) ?? [])
             if let seconds = table.int("timeout_seconds", in: 1...600) { settings.timeout = .seconds(seconds) }
             settings.caFile = table.string("ca_file").map(resolve)
             return .http(settings)
@@ -311,6 +314,71 @@ struct ConfigurationReader {
             table.fail("transport", "'\(other)' is not one of \"http\", \"maildir\"")
             return nil
         }
+    }
+
+    /// The signing secrets of `secret_file`/`secret_env`/`secret_credential`: one or more
+    /// `whsec_…`, separated by white space (several while rotating).
+    private func webhookSecrets(_ table: TOMLReader, required: Bool) -> [WebhookSecret]? {
+        guard let text = secret(table, "secret", required: required) else { return nil }
+        var secrets: [WebhookSecret] = []
+        for (index, part) in text.split(whereSeparator: \.isWhitespace).enumerated() {
+            do {
+                secrets.append(try WebhookSecret(String(part)))
+            } catch {
+                table.fail("secret", "secret \(index + 1) is not of the form whsec_<base64>")
+            }
+        }
+        return secrets
+    }
+
+    /// `[events]`: which lifecycle events to send, and where (by default the `[webhook]`
+    /// endpoint and secret, or its folder).
+    func readEvents(_ table: TOMLReader, webhook: Configuration.WebhookTransportSettings?) -> Configuration
+        .EventSettings?
+    {
+        defer { table.finish() }
+        var types: Set<LifecycleEventType> = []
+        for name in table.strings("types") ?? [] {
+            if name == "*" {
+                types.formUnion(LifecycleEventType.allCases)
+            } else if let type = LifecycleEventType(rawValue: name) {
+                types.insert(type)
+            } else {
+                let known = LifecycleEventType.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                table.fail("types", "'\(name)' is not one of \(known), \"*\"")
+            }
+        }
+        if !table.has("types") { table.fail("types", "required: the events to send, e.g. [\"message.failed\"]") }
+        let timeout = table.int("timeout_seconds", in: 1...600)
+        let url = table.string("url")
+        if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            table.fail("url", "'\(url)' must start with http:// or https://")
+        }
+        let secrets = webhookSecrets(table, required: false)
+        let destination: Configuration.WebhookTransportSettings
+        switch (url, webhook) {
+        case (let url?, .http(let settings)?):
+            destination = .http(
+                WebhookConfiguration(url: url, secrets: secrets ?? settings.secrets, caFile: settings.caFile))
+        case (let url?, _):
+            guard let secrets else {
+                if readsSecrets {
+                    table.fail("secret_file", "required (or secret_env, secret_credential) when [webhook] is not http")
+                }
+                return nil
+            }
+            destination = .http(WebhookConfiguration(url: url, secrets: secrets))
+        case (nil, let webhook?):
+            destination = webhook
+        case (nil, nil):
+            destination = .maildir(resolve("outbox/webhooks"))
+        }
+        var settings = Configuration.EventSettings(types: types, destination: destination)
+        if let timeout, case .http(var http) = settings.destination {
+            http.timeout = .seconds(timeout)
+            settings.destination = .http(http)
+        }
+        return settings
     }
 
     /// A secret from `<name>_file`, `<name>_env` or `<name>_credential` (a file in systemd's

@@ -171,6 +171,14 @@ public final class Daemon: @unchecked Sendable {
                     "failed": "\(dispatched.failed)", "ms": "\(Int(elapsed / .milliseconds(1)))",
                 ])
         }
+        let events = try engine.publishEvents(
+            now: clock, shouldStop: { [self] in stopping.load(ordering: .sequentiallyConsistent) },
+            budget: engine.configuration.tickInterval)
+        if events.sent + events.retrying + events.failed > 0 {
+            logger.info(
+                "events published",
+                metadata: ["sent": "\(events.sent)", "retrying": "\(events.retrying)", "failed": "\(events.failed)"])
+        }
         try engine.purgeExpiredBodies(now: clock())
         try refreshStatus(dispatched)
     }

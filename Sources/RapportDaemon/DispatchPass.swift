@@ -201,7 +201,8 @@ final class DispatchPass: Sendable {
                 "sent",
                 metadata: ["id": "\(message.id)", "transport": "\(transport.name)", "answer": "\(receipt.detail)"])
         } catch let error as DeliveryError {
-            outcome = Self.outcome(for: error, message: message, retry: settings.retry, jitter: jitter(), now: now)
+            outcome = Self.outcome(
+                for: error, attempts: message.attempts, retry: settings.retry, jitter: jitter(), now: now)
             if error.endpointGone {
                 logger.error(
                     "the webhook endpoint is gone (HTTP 410): its messages are held",
@@ -278,14 +279,14 @@ final class DispatchPass: Sendable {
     /// Transient errors wait on the retry schedule (or the server's Retry-After, if longer)
     /// until the attempts run out; permanent errors fail at once; a gone endpoint is held.
     static func outcome(
-        for error: DeliveryError, message: StoredMessage, retry: RetryPolicy, jitter: Double, now: Date
+        for error: DeliveryError, attempts: Int, retry: RetryPolicy, jitter: Double, now: Date
     ) -> DeliveryOutcome {
         if error.endpointGone { return .endpointGone(detail: error.detail) }
         guard error.kind == .transient else { return .failed(detail: error.detail) }
-        guard retry.allowsRetry(afterAttempts: message.attempts) else {
-            return .failed(detail: "gave up after \(message.attempts) attempts: \(error.detail)")
+        guard retry.allowsRetry(afterAttempts: attempts) else {
+            return .failed(detail: "gave up after \(attempts) attempts: \(error.detail)")
         }
-        var delay = retry.delay(afterAttempt: message.attempts, jitter: jitter)
+        var delay = retry.delay(afterAttempt: attempts, jitter: jitter)
         if let after = error.retryAfter, after > delay { delay = after }
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         return .retry(detail: error.detail, retryAt: now.addingTimeInterval(seconds))

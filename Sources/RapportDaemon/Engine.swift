@@ -58,6 +58,18 @@ public final class Engine {
             path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
         self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         updatePacers()
+        syncSubscriptions()
+    }
+
+    /// Records `[events] types` in the store, which queues only subscribed events (the CLI's
+    /// actions too, daemon or not).
+    private func syncSubscriptions() {
+        let wanted = configuration.events?.types ?? []
+        do {
+            if try store.subscriptions() != wanted { try store.subscribe(to: wanted) }
+        } catch {
+            logger.error("cannot record the event subscriptions", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Replaces configuration, templates and transports at once (after a validated reload).
@@ -69,6 +81,7 @@ public final class Engine {
         self.renderer = renderer
         self.transports = transports
         updatePacers()
+        syncSubscriptions()
         if dataChanged {
             dataSource = DataSource(
                 path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
@@ -228,6 +241,20 @@ public final class Engine {
         let (report, health) = try pass.run(transports: transports, pacers: pacers)
         transportHealth = health
         return report
+    }
+
+    /// Sends due lifecycle events to the `[events]` consumer (nothing without one).
+    @discardableResult
+    public func publishEvents(
+        now: () -> Date, shouldStop: () -> Bool = { false }, budget: Duration? = nil
+    ) throws -> EventPublisher.Report {
+        guard let transport = transports?.events else { return EventPublisher.Report() }
+        let publisher = EventPublisher(
+            store: store, transport: transport, owner: owner, leaseSeconds: configuration.leaseSeconds,
+            retry: configuration.retry, sender: configuration.sender, logger: logger, jitter: jitter)
+        return try publisher.publish(
+            now: now, shouldStop: shouldStop, deadline: budget.map { ContinuousClock.now + $0 },
+            batchSize: configuration.batchSize)
     }
 
     /// Each channel's pace, kept across passes and reloads (rebuilt when its limits change).

@@ -6,16 +6,20 @@ import RapportDelivery
 public struct Transports: Sendable {
     /// Per channel, one transport per worker; never empty.
     public let pools: [Channel: [any Transport]]
+    /// Where lifecycle events go (`[events]`); `nil` when none are subscribed.
+    public let events: (any Transport)?
 
     /// One transport per channel (tests, and a single connection per peer).
-    public init(email: any Transport, webhook: any Transport) {
+    public init(email: any Transport, webhook: any Transport, events: (any Transport)? = nil) {
         pools = [.email: [email], .webhook: [webhook]]
+        self.events = events
     }
 
     /// The given transports per channel; a channel missing or empty is an error.
-    public init(pools: [Channel: [any Transport]]) {
+    public init(pools: [Channel: [any Transport]], events: (any Transport)? = nil) {
         precondition(Channel.allCases.allSatisfy { pools[$0]?.isEmpty == false }, "every channel needs a transport")
         self.pools = pools
+        self.events = events
     }
 
     /// Builds the configured transports, `concurrency` of each; fails on a bad URL or an
@@ -28,6 +32,11 @@ public struct Transports: Sendable {
             pools[channel] = try (0..<count).map { _ in try Self.make(channel, configuration) }
         }
         self.pools = pools
+        switch configuration.events?.destination {
+        case .http(let settings): events = try WebhookTransport(settings)
+        case .maildir(let directory): events = try MaildirTransport(directory: directory, channel: .webhook)
+        case nil: events = nil
+        }
     }
 
     private static func make(_ channel: Channel, _ configuration: Configuration) throws -> any Transport {

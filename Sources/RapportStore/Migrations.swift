@@ -156,6 +156,27 @@ enum OutboxMigrations {
                         WHERE recipient_address IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v4-events: lifecycle event subscriptions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_subscription (type TEXT PRIMARY KEY NOT NULL);
+                    CREATE TABLE lifecycle_event (
+                        id INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL UNIQUE,
+                        type TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'pending',
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT,
+                        sent_at REAL,
+                        lease_owner TEXT,
+                        lease_expires_at REAL
+                    );
+                    CREATE INDEX lifecycle_event_due ON lifecycle_event (state, next_attempt_at);
+                    """)
+        }
         return migrator
     }
 }

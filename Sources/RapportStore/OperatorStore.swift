@@ -99,7 +99,7 @@ public struct ContactActivity: Sendable, Hashable {
 
 /// The parts of the outbox only the operator's desk needs: heartbeats, the audit trail, the
 /// relationship timeline.
-public protocol OperatorStore: ConsentStore {
+public protocol OperatorStore: ConsentStore, EventStore {
     /// Inserts or replaces a daemon's heartbeat.
     func record(_ heartbeat: DaemonHeartbeat) throws(StoreError)
     /// Every daemon that ever beat, most recent first.

@@ -85,6 +85,7 @@ extension SQLiteOutbox: OperatorStore {
                 arguments: [now, now, id])
         }
         try log(db, at: now, actor: actor, action: action.name, id: id, from: state, to: target, note: detail)
+        if target == .held { try emit(db, .messageHeld, message: id, detail: detail ?? "held by \(actor)", at: now) }
         return ActionResult(id: id, from: state, to: target, refusal: nil)
     }
 

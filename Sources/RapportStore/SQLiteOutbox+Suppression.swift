@@ -29,6 +29,7 @@ extension SQLiteOutbox: SuppressionStore {
                     address = coalesce(excluded.address, address), reason = excluded.reason, source = excluded.source
                 """,
             arguments: [hash, stored, reason, source, now, actor])
+        try emitSuppressed(db, addressHash: hash, address: stored, reason: reason, source: source, at: now)
         let cancelReason = "address suppressed (\(source)): \(reason)"
         let open = try Row.fetchAll(
             db,

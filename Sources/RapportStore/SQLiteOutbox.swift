@@ -107,6 +107,7 @@ public final class SQLiteOutbox: OutboxStore {
         try write("applying a plan") { db in
             var summary = ApplySummary()
             let now = date.timeIntervalSince1970
+            let announce = try Self.isSubscribed(db, .messageScheduled)
             for new in changes.insertions {
                 let planned = new.planned
                 let content = new.content
@@ -134,6 +135,9 @@ public final class SQLiteOutbox: OutboxStore {
                 try Self.log(
                     db, at: now, actor: actor, action: "plan", id: planned.id, from: nil, to: planned.state,
                     note: planned.reason)
+                if announce, !planned.state.isFinal {
+                    try Self.emit(db, .messageScheduled, message: planned.id, detail: planned.reason, at: now)
+                }
                 summary.inserted += 1
             }
             for retiming in changes.retimings {
@@ -266,6 +270,7 @@ public final class SQLiteOutbox: OutboxStore {
                 outcomeName = "delivered"
                 detail = text
                 applied = try settle("state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL", [now])
+                if applied { try Self.emit(db, .messageSent, message: id, detail: text, at: now) }
             case .retry(let text, let retryAt):
                 outcomeName = "transient"
                 detail = text
@@ -276,6 +281,7 @@ public final class SQLiteOutbox: OutboxStore {
                 detail = text
                 applied = try settle(
                     "state = 'failed', last_error = ?, closed_at = ?, closed_by = 'dispatcher'", [text, now])
+                if applied { try Self.emit(db, .messageFailed, message: id, detail: text, at: now) }
             case .endpointGone(let text):
                 outcomeName = "permanent"
                 detail = text
@@ -285,6 +291,7 @@ public final class SQLiteOutbox: OutboxStore {
                     try Self.log(
                         db, at: now, actor: "dispatcher", action: "hold", id: id, from: .sending, to: .held,
                         note: reason)
+                    try Self.emit(db, .messageHeld, message: id, detail: reason, at: now)
                 }
                 let others = try Row.fetchAll(
                     db,
@@ -301,6 +308,7 @@ public final class SQLiteOutbox: OutboxStore {
                     try Self.log(
                         db, at: now, actor: "dispatcher", action: "hold", id: other,
                         from: MessageState(rawValue: row["state"]), to: .held, note: reason)
+                    try Self.emit(db, .messageHeld, message: other, detail: reason, at: now)
                 }
             }
             try db.execute(

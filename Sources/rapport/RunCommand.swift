@@ -115,6 +115,7 @@ struct Run: ParsableCommand {
         let report = try engine.plan(now: now)
         let planned = clock.now
         let dispatched = try engine.dispatch(now: { now })
+        let events = try engine.publishEvents(now: { now })
         let finished = clock.now
         let purged = try engine.purgeExpiredBodies(now: now)
         func milliseconds(_ duration: Duration) -> Int { Int(duration / .milliseconds(1)) }
@@ -122,6 +123,8 @@ struct Run: ParsableCommand {
             "planned \(report.applied.inserted) new, \(report.applied.retimed) re-timed, "
                 + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed; "
                 + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)"
+                + (events.sent + events.failed + events.retrying > 0
+                    ? "; events sent \(events.sent), retrying \(events.retrying), failed \(events.failed)" : "")
                 + (purged > 0 ? "; purged the bodies of \(purged) old messages" : "")
                 + " (plan \(milliseconds(planned - started)) ms, dispatch \(milliseconds(finished - planned)) ms)")
         if !report.renderErrors.isEmpty { throw ExitCode.failure }

@@ -19,6 +19,8 @@ struct Status: ParsableCommand {
         var store: String
         var backend: String
         var counts: [String: Int]
+        /// Lifecycle events by state (`pending`, `sending`, `sent`, `failed`).
+        var events: [String: Int]
     }
 
     func run() throws {
@@ -28,9 +30,10 @@ struct Status: ParsableCommand {
         // The lock is the authority for a local store; testing it never takes it.
         let locked = StoreLock.isHeld(storePath: workspace.configuration.storePath)
         let counts = try workspace.store.countsByState()
+        let events = try workspace.store.eventCounts()
         let report = Report(
             running: locked, daemon: latest, store: workspace.configuration.storePath, backend: "sqlite",
-            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+            counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), events: events)
         if json {
             print(jsonText(report))
             return
@@ -68,6 +71,13 @@ struct Status: ParsableCommand {
         print("store     sqlite \(workspace.configuration.storePath)")
         let parts = MessageState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
         print("messages  " + (parts.isEmpty ? "none" : parts.joined(separator: ", ")))
+        if !events.isEmpty {
+            let order = ["pending", "sending", "sent", "failed"]
+            let eventParts = order.compactMap { state in events[state].map { "\($0) \(state)" } }
+            print(
+                "events    " + eventParts.joined(separator: ", ")
+                    + ((events["failed"] ?? 0) > 0 ? "  (FAILED events)" : ""))
+        }
     }
 }
 
