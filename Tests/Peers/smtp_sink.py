@@ -11,7 +11,7 @@ it offers AUTH PLAIN and LOGIN (only over TLS) and refuses mail before a success
 message's JSON then says whether it came over TLS and who logged in.
 
 usage: smtp_sink.py OUTPUT_DIR [--reject-rcpt ADDRESS]... [--fail-first-data] [--lifetime SECONDS]
-                    [--tls CERT KEY] [--auth USER:PASSWORD]
+                    [--tls CERT KEY [--implicit-tls]] [--auth USER:PASSWORD]
 """
 
 import argparse
@@ -81,7 +81,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "peer_port": session.peer[1] if session.peer else None,
-            "tls": session.ssl is not None,
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
             "login": session.auth_data.decode() if isinstance(session.auth_data, bytes) else None,
             "raw": raw.decode("utf-8", "replace"),
         }
@@ -123,18 +123,21 @@ def main():
     parser.add_argument("--lifetime", type=float, default=120)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth", metavar="USER:PASSWORD")
+    parser.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (smtps://)")
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
 
     handler = Handler(args.directory, args.reject_rcpt, args.fail_first_data)
     options = {}
+    context = None
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*args.tls)
-        options.update(tls_context=context, require_starttls=True)
+        if not args.implicit_tls:
+            options.update(tls_context=context, require_starttls=True)
     if args.auth:
         options.update(authenticator=Authenticator(args.auth), auth_required=True,
-                       auth_require_tls=bool(args.tls))
+                       auth_require_tls=bool(args.tls) and not args.implicit_tls)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
@@ -143,6 +146,7 @@ def main():
                          **options),
             host="127.0.0.1",
             port=0,
+            ssl=context if args.implicit_tls else None,
         )
     )
     port = server.sockets[0].getsockname()[1]

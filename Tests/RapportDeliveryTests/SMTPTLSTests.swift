@@ -95,6 +95,29 @@ struct SMTPTLSTests {
         #expect(!FileManager.default.fileExists(atPath: sinkDirectory + "/0001.json"))
     }
 
+    @Test("smtps:// (TLS from the first byte) with AUTH, trusted through the CA option")
+    func implicitTLS() throws {
+        let directory = temporaryPath("smtps-sink")
+        let smtps = try PeerProcess(
+            script: "smtp_sink.py",
+            arguments: [
+                directory, "--tls", certificate.certificate, certificate.key, "--implicit-tls", "--auth", "ann:pw",
+            ])
+        let transport = try SMTPTransport(
+            SMTPConfiguration(
+                url: "smtps://localhost:\(smtps.port)", username: "ann", password: "pw",
+                caFile: certificate.certificate,
+                timeout: .seconds(10)))
+        #expect(try transport.deliver(Sample.envelope(), at: Date()).detail.hasPrefix("250"))
+        let message = try readJSONObject(at: directory + "/0001.json")
+        #expect(message["tls"] as? Bool == true)
+        #expect(message["login"] as? String == "ann")
+        // Without the CA the same server is refused.
+        let untrusted = try SMTPTransport(
+            SMTPConfiguration(url: "smtps://localhost:\(smtps.port)", username: "ann", password: "pw"))
+        #expect(deliveryError(with: untrusted) != nil)
+    }
+
     @Test("starttls = required against a server without STARTTLS fails before MAIL")
     func requiredButNotOffered() throws {
         let plain = try PeerProcess(script: "smtp_sink.py", arguments: [temporaryPath("smtp-plain")])
