@@ -20,7 +20,7 @@ struct Rapport: ParsableCommand {
             Run.self, Check.self, Plan.self, Status.self, Queue.self, Show.self, Approve.self, Hold.self,
             Release.self, Cancel.self, Reschedule.self, SendNow.self, Retry.self, Touch.self, Contacts.self,
             ContactCommand.self, Audit.self, Unsubscribe.self, Resubscribe.self, OptOuts.self, Suppressions.self,
-            Forget.self,
+            Forget.self, Backup.self, Export.self, ImportHistory.self,
         ]
     )
 
