@@ -383,7 +383,9 @@ def bench_backlog(rapport, n, results):
         log(f"dispatching a backlog of {n} due messages")
         process = subprocess.Popen([rapport, "run", "--once", "--now", NOW, "--config", cfg],
                                    env={**os.environ, "RAPPORT_BENCH_SECRET": SECRET},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   # stderr (a log line per send) is not read while sampling: a
+                                   # pipe would fill and stall the daemon.
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         samples = []
         while process.poll() is None:
             try:

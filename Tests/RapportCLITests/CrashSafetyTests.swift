@@ -116,5 +116,102 @@ extension RapportCLITests {
                 #expect(attempts.filter { $0["outcome"] as? String == "delivered" }.count >= 1, "\(id): \(attempts)")
             }
         }
+        /// The crash harness: 2,000 webhook messages, the daemon SIGKILLed 20 times at random
+        /// moments of its dispatch (seeded), then left to finish. The sink's record must show
+        /// every message at least once, every repeat carrying an id already seen, and no more
+        /// repeats than kills × the webhook concurrency (4): a repeat is only ever a send whose
+        /// outcome the killed daemon had not committed.
+        @Test(.timeLimit(.minutes(4))) func twentyKillsAgainstAWebhookSink() throws {
+            let count = 2_000
+            let kills = 20
+            let scratch = try Scratch("crash-webhook")
+            let secret = makeWebhookSecret()
+            let log = scratch.file("hooks.jsonl")
+            let sink = try PeerProcess(script: "webhook_sink.py", arguments: [log, "--lifetime", "300"])
+            defer { sink.stop() }
+            let rows = (1...count).map { clientRow(String(format: "c-%04d", $0), name: "Client \($0)") }
+            try scratch.write("contacts.csv", csv(rows))
+            let config = try scratch.write(
+                "rapport.toml",
+                configuration(
+                    rest: """
+                        [email]
+                        transport = "maildir"
+                        maildir = "mail"
+
+                        [webhook]
+                        transport = "http"
+                        url = "http://127.0.0.1:\(sink.port)/ok"
+                        secret_env = "RAPPORT_TEST_SECRET"
+                        concurrency = 4
+
+                        [daemon]
+                        tick_seconds = 1
+                        batch_size = 50
+                        lease_seconds = 10
+
+                        [rules.checkin]
+                        channel = "webhook"
+                        send_at = "00:00"
+                        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                        hours = "00:00-23:59"
+
+                        [rules.progress]
+                        enabled = false
+                        """))
+            let environment = ["RAPPORT_TEST_SECRET": secret]
+            let plan = try rapport(["plan", "--config", config], environment: environment, timeout: .seconds(60))
+            try #require(plan.status == 0, "\(plan)")
+            let planned = Set(
+                try queue(config: config, environment: environment).filter { $0.channel == "webhook" }.map(\.id))
+            try #require(planned.count == count, "planned \(planned.count)")
+
+            func logSize() -> Int {
+                ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? NSNumber)?.intValue ?? 0
+            }
+            var generator = SeededGenerator(seed: 20_261_202)
+            var killedMidSend = 0
+            for _ in 0..<kills {
+                // Kill after a random amount of progress (1 to 60 requests of about 1 KB), or
+                // after 6 s if the daemon is still starting or has nothing left to send.
+                let before = logSize()
+                let step = Int.random(in: 1_000...60_000, using: &generator)
+                let daemon = try startRapport(["run", "--config", config], environment: environment)
+                waitUntil(timeout: .seconds(6), interval: .milliseconds(2)) {
+                    logSize() >= before + step || !daemon.isRunning
+                }
+                #expect(daemon.isRunning, "the daemon exited by itself: \(daemon.stderr)")
+                if logSize() > before { killedMidSend += 1 }
+                daemon.send(SIGKILL)
+                daemon.wait(timeout: .seconds(5))
+            }
+            // Left to finish: leases of killed daemons expire after 10 s and are sent again.
+            let daemon = try startRapport(["run", "--config", config], environment: environment)
+            defer { daemon.stop() }
+            var remaining: [QueueEntry] = []
+            let finished = try waitUntil(timeout: .seconds(90), interval: .milliseconds(500)) {
+                remaining = try queue(config: config, environment: environment).filter {
+                    planned.contains($0.id) && $0.state != "sent"
+                }
+                return remaining.isEmpty
+            }
+            daemon.send(SIGTERM)
+            #expect(daemon.wait(timeout: .seconds(10)))
+            try #require(finished, "not sent after 90 s: \(remaining.prefix(5)) …\n\(daemon.stderr.suffix(2_000))")
+
+            let received = try webhookRecords(at: log).compactMap {
+                ($0["headers"] as? [String: String])?["webhook-id"]
+            }
+            let distinct = Set(received)
+            let duplicates = received.count - distinct.count
+            #expect(
+                distinct == planned,
+                "lost: \(planned.subtracting(distinct).count), unknown: \(distinct.subtracting(planned).count)")
+            #expect(duplicates <= kills * 4, "\(duplicates) duplicates after \(kills) kills")
+            #expect(killedMidSend >= kills / 2, "only \(killedMidSend) of \(kills) kills came during a dispatch")
+            print(
+                "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, 0 lost, \(duplicates) duplicates"
+            )
+        }
     }
 }
