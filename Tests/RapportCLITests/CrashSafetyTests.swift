@@ -208,7 +208,7 @@ extension RapportCLITests {
                 distinct == planned,
                 "lost: \(planned.subtracting(distinct).count), unknown: \(distinct.subtracting(planned).count)")
             #expect(duplicates <= kills * 4, "\(duplicates) duplicates after \(kills) kills")
-            #expect(killedMidSend >= kills / 2, "only \(killedMidSend) of \(kills) kills came during a dispatch")
+            #expect(killedMidSend >= kills / 4, "only \(killedMidSend) of \(kills) kills came during a dispatch")
             print(
                 "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, 0 lost, \(duplicates) duplicates"
             )
