@@ -131,12 +131,32 @@ public final class Daemon: @unchecked Sendable {
         guard !stopping.load(ordering: .sequentiallyConsistent) else { return }
         do {
             try tickOnce()
+            if let since = storePausedSince {
+                storePausedSince = nil
+                logger.notice(
+                    "the store is writable again: dispatch resumed",
+                    metadata: ["paused_seconds": "\(Int(Date().timeIntervalSince(since)))"])
+            }
             engine.recordHeartbeat(lastError: dataError)
+        } catch let error as StoreError where error.code == .unwritable {
+            // Nothing is sent while outcomes cannot be kept; the state on disk stays as it was.
+            if storePausedSince == nil {
+                storePausedSince = Date()
+                logger.critical(
+                    "the store cannot be written: dispatch paused until it can (every tick retries)",
+                    metadata: ["error": "\(error)"])
+            }
+            notify(.status("PAUSED: store not writable: \(error.detail)"))
+            engine.recordHeartbeat(lastError: "\(error)")
+            throw error
         } catch {
             engine.recordHeartbeat(lastError: "\(error)")
             throw error
         }
     }
+
+    /// When the store last stopped accepting writes, until it accepts them again.
+    private var storePausedSince: Date?
 
     /// The last data-file rejection, until a reload succeeds.
     private var dataError: String?

@@ -73,6 +73,9 @@ final class DispatchPass: Sendable {
     let shouldStop: @Sendable () -> Bool
     let deadline: ContinuousClock.Instant?
     private let tally: Mutex<Tally>
+    /// The first failure to record an outcome: no new send starts after it (the store may be
+    /// full or read-only, and a send whose outcome cannot be kept would only be repeated).
+    private let storeFailure = Mutex<StoreError?>(nil)
     private final class LaneBox: Sendable {
         let state = Mutex(Lane())
     }
@@ -116,6 +119,11 @@ final class DispatchPass: Sendable {
         }
         for worker in workers { worker.start() }
         for _ in workers { done.wait() }
+        if let failure = storeFailure.withLock({ $0 }) {
+            // What was claimed and not started stays leased and goes out after the lease
+            // expires; nothing is marked sent that was not.
+            throw failure
+        }
         var stopped = false
         for channel in Channel.allCases {
             guard let lane = lanes[channel] else { continue }
@@ -136,6 +144,7 @@ final class DispatchPass: Sendable {
 
     private var timeIsUp: Bool {
         if shouldStop() { return true }
+        if storeFailure.withLock({ $0 != nil }) { return true }
         if let deadline, ContinuousClock.now >= deadline { return true }
         return false
     }
@@ -235,7 +244,9 @@ final class DispatchPass: Sendable {
                 latency: ContinuousClock.now - started, at: now)
         } catch {
             // The lease expires and the message is sent again with the same id: at least once.
-            logger.error("cannot record a delivery", metadata: ["id": "\(message.id)", "error": "\(error)"])
+            logger.error(
+                "cannot record a delivery; no new send starts", metadata: ["id": "\(message.id)", "error": "\(error)"])
+            storeFailure.withLock { $0 = $0 ?? error }
         }
     }
 

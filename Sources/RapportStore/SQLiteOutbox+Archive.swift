@@ -174,3 +174,11 @@ extension SQLiteOutbox {
         }
     }
 }
+
+extension SQLiteOutbox {
+    /// Makes every later write fail with `SQLITE_READONLY` (or work again), as a read-only file
+    /// system would: for the tests of this package, which cannot make a file read-only for root.
+    package func simulateReadOnly(_ readOnly: Bool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)") }
+    }
+}

@@ -579,6 +579,15 @@ public final class SQLiteOutbox: OutboxStore {
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try pool.write(body)
+        } catch let error as DatabaseError
+            where [.SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR].contains(error.resultCode)
+        {
+            let why =
+                error.resultCode == .SQLITE_FULL
+                ? "the disk is full" : error.resultCode == .SQLITE_READONLY ? "the store is read-only" : "I/O error"
+            throw StoreError(.unwritable, operation, "\(why) (\(error.message ?? "\(error)"))")
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(.query, operation, "\(error)")
         }

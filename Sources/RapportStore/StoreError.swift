@@ -9,6 +9,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case query
         /// The store's file is gone or was replaced while open.
         case unreachable
+        /// The store cannot be written: the disk is full, or the file or its file system is
+        /// read-only. Nothing was changed; the daemon pauses dispatch until it can write again.
+        case unwritable
     }
 
     public var code: Code

@@ -19,11 +19,14 @@ final class TimedTransport: Transport {
     let name: String
     let delay: Duration
     let log: Log
+    /// Called after each delivery, before the outcome is recorded.
+    let afterDelivery: @Sendable () -> Void
 
-    init(_ name: String, delay: Duration, log: Log) {
+    init(_ name: String, delay: Duration, log: Log, afterDelivery: @escaping @Sendable () -> Void = {}) {
         self.name = name
         self.delay = delay
         self.log = log
+        self.afterDelivery = afterDelivery
     }
 
     func deliver(_ envelope: Envelope, at date: Date) throws(DeliveryError) -> DeliveryReceipt {
@@ -35,6 +38,7 @@ final class TimedTransport: Transport {
         Thread.sleep(forTimeInterval: Double(delay / .milliseconds(1)) / 1_000)
         log.inFlight.withLock { $0.now -= 1 }
         log.delivered.withLock { $0.append(envelope.messageID) }
+        afterDelivery()
         return DeliveryReceipt(detail: "OK", latency: delay)
     }
 }
@@ -157,6 +161,45 @@ final class TimedTransport: Transport {
         }
         #expect(back.count == 5)
         #expect(back.allSatisfy { $0.attempts == 0 })
+    }
+
+    @Test func aStoreThatCannotBeWrittenStopsSendingAndMarksNothingSent() throws {
+        let sandbox = Sandbox()
+        let emailLog = TimedTransport.Log()
+        let hookLog = TimedTransport.Log()
+        let readOnly = Mutex<SQLiteOutbox?>(nil)
+        // After the first email is handed over, the store turns read-only (SQLite's
+        // query_only: every write fails with SQLITE_READONLY, as on a read-only file system).
+        let flip: @Sendable () -> Void = {
+            readOnly.withLock { store in
+                if let outbox = store.take() {
+                    try! outbox.simulateReadOnly(true)
+                }
+            }
+        }
+        let engine = try engine(
+            sandbox, email: [TimedTransport("email", delay: .zero, log: emailLog, afterDelivery: flip)],
+            webhook: [TimedTransport("hook", delay: .milliseconds(50), log: hookLog)])
+        let outbox = try #require(engine.store as? SQLiteOutbox)
+        readOnly.withLock { $0 = outbox }
+        let error = #expect(throws: StoreError.self) { try engine.dispatch(now: { [now] in now }) }
+        #expect(error?.code == .unwritable, "\(String(describing: error))")
+        #expect(error?.detail.contains("read-only") == true, "\(String(describing: error))")
+        let handedOver = emailLog.delivered.withLock { $0 } + hookLog.delivered.withLock { $0 }
+        // One send per worker at most after the failure: here one email and one webhook.
+        #expect(handedOver.count <= 2, "\(handedOver)")
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.sent])).isEmpty)
+
+        // Writable again: after the leases expire everything goes out, the repeats carrying
+        // their ids.
+        try outbox.simulateReadOnly(false)
+        let later = now.addingTimeInterval(engine.configuration.leaseSeconds + 1)
+        let report = try engine.dispatch(now: { later })
+        #expect(report.sent == 12)
+        let all = emailLog.delivered.withLock { $0 } + hookLog.delivered.withLock { $0 }
+        #expect(Set(all).count == 12)
+        #expect(all.count - 12 == handedOver.count, "only the unrecorded sends repeat")
+        #expect(try engine.store.messages(matching: MessageFilter(states: [.sent])).count == 12)
     }
 
     @Test func limitsAreReadFromTheConfiguration() throws {
