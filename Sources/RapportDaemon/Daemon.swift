@@ -164,7 +164,7 @@ public final class Daemon: @unchecked Sendable {
     private func tickOnce() throws {
         let started = ContinuousClock.now
         reloadData(force: false)
-        if engine.snapshot != nil {
+        if engine.snapshot != nil, engine.needsPlanning(now: clock()) {
             let report = try engine.plan(now: clock())
             if report.applied != ApplySummary() {
                 logger.info(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RapportCore
 
@@ -6,6 +7,9 @@ public final class DataSource {
     public let path: String
     let parser: SnapshotParser
     private var stamp: FileStamp?
+    private var hashed: (stamp: FileStamp, hash: String)?
+    /// The SHA-256 of the bytes of the last snapshot loaded.
+    public private(set) var loadedHash: String?
 
     struct FileStamp: Equatable {
         var modified: Date
@@ -26,6 +30,8 @@ public final class DataSource {
         }
         let snapshot = try parser.parse(Array(data), fileName: name)
         stamp = currentStamp()
+        loadedHash = hexDigits(SHA256.hash(data: data))
+        if let stamp, let loadedHash { hashed = (stamp, loadedHash) }
         return snapshot
     }
 
@@ -42,6 +48,17 @@ public final class DataSource {
             stamp = current
             throw error
         }
+    }
+
+    /// A SHA-256 of the file's bytes (read again only when its size, time or inode changed);
+    /// `nil` when it cannot be read.
+    public func contentHash() -> String? {
+        guard let current = currentStamp() else { return nil }
+        if let hashed, hashed.stamp == current { return hashed.hash }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let hash = hexDigits(SHA256.hash(data: data))
+        hashed = (current, hash)
+        return hash
     }
 
     private func currentStamp() -> FileStamp? {

@@ -73,6 +73,7 @@ final class DispatchPass: Sendable {
     let shouldStop: @Sendable () -> Bool
     let deadline: ContinuousClock.Instant?
     private let tally: Mutex<Tally>
+    private let commits: GroupCommit
     /// The first failure to record an outcome: no new send starts after it (the store may be
     /// full or read-only, and a send whose outcome cannot be kept would only be repeated).
     private let storeFailure = Mutex<StoreError?>(nil)
@@ -96,6 +97,7 @@ final class DispatchPass: Sendable {
         self.shouldStop = shouldStop
         self.deadline = deadline
         tally = Mutex(Tally(health: health))
+        commits = GroupCommit(store: store)
         var lanes: [Channel: LaneBox] = [:]
         for channel in Channel.allCases { lanes[channel] = LaneBox() }
         self.lanes = lanes
@@ -239,9 +241,10 @@ final class DispatchPass: Sendable {
         }
         count(outcome, transport: transport.name)
         do {
-            try store.record(
-                outcome, for: message.id, owner: settings.owner, transport: transport.name, startedAt: now,
-                latency: ContinuousClock.now - started, at: now)
+            try commits.record(
+                RecordedOutcome(
+                    outcome, for: message.id, owner: settings.owner, transport: transport.name, startedAt: now,
+                    latency: ContinuousClock.now - started, at: now))
         } catch {
             // The lease expires and the message is sent again with the same id: at least once.
             logger.error(

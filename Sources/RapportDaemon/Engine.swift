@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import RapportCore
@@ -9,6 +10,9 @@ public struct PlanReport: Sendable {
     public var diff: PlanDiff
     public var applied: ApplySummary
     public var renderErrors: [RenderError]
+
+    /// No plan was made: nothing it depends on changed since the last one.
+    public static let unchanged = PlanReport(diff: PlanDiff(), applied: ApplySummary(), renderErrors: [])
 }
 
 /// What one dispatch pass did.
@@ -129,6 +133,44 @@ public final class Engine {
 
     // MARK: - Planning
 
+    /// How long an unchanged plan stays current: planning also depends on the clock (the
+    /// horizon moves, windows open), so it runs at least this often.
+    public static let replanPeriod: TimeInterval = 900
+
+    /// A digest of everything a plan depends on: the data file's bytes, the configuration
+    /// file, the templates, the store's planning marker and the clock's 15-minute period.
+    /// - Parameter data: the data file's hash; by default the file as it is now.
+    func planningFingerprint(now: Date, data: String? = nil) throws -> String? {
+        guard let data = data ?? dataSource.contentHash() else { return nil }
+        let configuration = FileManager.default.contents(atPath: self.configuration.file) ?? Data()
+        let period = Int((now.timeIntervalSince1970 / Self.replanPeriod).rounded(.down))
+        // What the configuration file does not show: holiday calendars read from .ics files,
+        // and the unsubscribe secret that signs the links rendered into promotions.
+        let holidays = self.configuration.policy.holidays.regions.sorted { $0.key < $1.key }.map { region in
+            region.key + ":" + region.value.sorted().map(\.description).joined(separator: ",")
+        }
+        let unsubscribe = self.configuration.unsubscribe.map { settings in
+            settings.baseURL + hexDigits(SHA256.hash(data: settings.secret ?? []))
+        }
+        let parts = [
+            data, hexDigits(SHA256.hash(data: configuration)), renderer.templates.fingerprint,
+            try store.planningMarker(), "\(period)", holidays.joined(separator: ";"), unsubscribe ?? "",
+        ]
+        return hexDigits(SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)))
+    }
+
+    /// Whether a plan at `now` could change anything: false when the data, configuration,
+    /// templates and the store are as they were after the last stored plan, in the same
+    /// 15-minute period. Then a tick, `rapport plan` or `run --once` does no planning at all.
+    public func needsPlanning(now: Date) -> Bool {
+        do {
+            guard let current = try planningFingerprint(now: now) else { return true }
+            return try store.planFingerprint() != current
+        } catch {
+            return true
+        }
+    }
+
     /// Plans against the current snapshot and, unless `dryRun`, stores the result in one
     /// transaction: new messages rendered, re-timings, cancellations, refreshed content.
     ///
@@ -185,6 +227,14 @@ public final class Engine {
         var applied = ApplySummary()
         if !dryRun, !changes.isEmpty {
             applied = try store.apply(changes, actor: "planner", at: now)
+        }
+        // What this plan was made from, marker read after it was stored: until one of them
+        // changes, planning again would change nothing. Not after render errors: they are
+        // reported again next time.
+        if !dryRun, renderErrors.isEmpty,
+            let fingerprint = try planningFingerprint(now: now, data: dataSource.loadedHash)
+        {
+            try store.setPlanFingerprint(fingerprint)
         }
         return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
     }

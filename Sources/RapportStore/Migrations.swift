@@ -177,6 +177,15 @@ enum OutboxMigrations {
                     CREATE INDEX lifecycle_event_due ON lifecycle_event (state, next_attempt_at);
                     """)
         }
+        migrator.registerMigration("v4-planner: plan fingerprint") { db in
+            // `setting` keeps the fingerprint of the inputs of the last plan; the index makes
+            // "when did any message last change" one lookup.
+            try db.execute(
+                sql: """
+                    CREATE TABLE setting (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    CREATE INDEX message_by_update ON message (updated_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -154,7 +154,43 @@ public struct MessageCount: Sendable, Hashable {
 ///
 /// SQLite (``SQLiteOutbox``) is the embedded default; a PostgreSQL implementation serves
 /// several daemons at once.
+/// How one claimed message's delivery ended, ready to be recorded.
+public struct RecordedOutcome: Sendable {
+    public var outcome: DeliveryOutcome
+    public var id: String
+    /// The lease holder that sent it.
+    public var owner: String
+    public var transport: String
+    public var startedAt: Date
+    public var latency: Duration
+    public var at: Date
+
+    public init(
+        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
+        latency: Duration, at date: Date
+    ) {
+        self.outcome = outcome
+        self.id = id
+        self.owner = owner
+        self.transport = transport
+        self.startedAt = startedAt
+        self.latency = latency
+        self.at = date
+    }
+}
+
 extension OutboxStore {
+    /// Records how one claimed message's delivery ended, with the attempt, in one transaction.
+    public func record(
+        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
+        latency: Duration, at date: Date
+    ) throws(StoreError) {
+        try record([
+            RecordedOutcome(
+                outcome, for: id, owner: owner, transport: transport, startedAt: startedAt, latency: latency, at: date)
+        ])
+    }
+
     /// Claims due messages of every channel.
     public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError)
         -> [StoredMessage]
@@ -173,6 +209,12 @@ public protocol OutboxStore: Sendable {
     /// one transaction, before any byte is sent. Messages whose lease expired are claimed again.
     /// A message more than its `maxLateness` past due is not claimed: the planner skips it as
     /// stale and plans again.
+    /// Changes whenever anything the planner reads from the store may have changed: an audit
+    /// event (operator actions, touchpoints, opt-outs, suppressions) or any message's state.
+    func planningMarker() throws(StoreError) -> String
+    /// The fingerprint of the inputs of the last stored plan (see `Engine.needsPlanning`).
+    func planFingerprint() throws(StoreError) -> String?
+    func setPlanFingerprint(_ fingerprint: String) throws(StoreError)
     /// Only messages of `channel` when one is given.
     func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double, channel: Channel?) throws(StoreError)
         -> [StoredMessage]
@@ -180,11 +222,9 @@ public protocol OutboxStore: Sendable {
     /// was stopped): they return to the state they were claimed from, the claim's attempt not
     /// counted.
     func returnUnstarted(_ ids: [String], owner: String, at date: Date) throws(StoreError)
-    /// Records how a claimed message's delivery ended, with the attempt, in one transaction.
-    func record(
-        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
-        latency: Duration, at date: Date
-    ) throws(StoreError)
+    /// Records how claimed messages' deliveries ended, each with its attempt, all in one
+    /// transaction (a group commit: one sync to disk for the outcomes of several workers).
+    func record(_ outcomes: [RecordedOutcome]) throws(StoreError)
     /// Returns every message still leased (to `owner`, or to anyone when `nil`) to `retry_wait`,
     /// due at once: a send that may or may not have happened is retried with the same id.
     @discardableResult

@@ -244,86 +244,93 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
-    public func record(
-        _ outcome: DeliveryOutcome, for id: String, owner: String, transport: String, startedAt: Date,
-        latency: Duration, at date: Date
-    ) throws(StoreError) {
-        try write("recording a delivery of \(id)") { db in
-            let now = date.timeIntervalSince1970
-            let milliseconds = Int(
-                latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
-            let outcomeName: String
-            let detail: String
-            /// Ends this daemon's lease with the given assignments; true when the lease was still ours.
-            func settle(_ assignments: String, _ values: StatementArguments) throws -> Bool {
-                try db.execute(
-                    sql: """
-                        UPDATE message SET \(assignments), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                        WHERE id = ? AND state = 'sending' AND lease_owner = ?
-                        """,
-                    arguments: values + [now, id, owner])
-                return db.changesCount > 0
-            }
-            let applied: Bool
-            switch outcome {
-            case .delivered(let text):
-                outcomeName = "delivered"
-                detail = text
-                applied = try settle("state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL", [now])
-                if applied { try Self.emit(db, .messageSent, message: id, detail: text, at: now) }
-            case .retry(let text, let retryAt):
-                outcomeName = "transient"
-                detail = text
-                applied = try settle(
-                    "state = 'retry_wait', next_attempt_at = ?, last_error = ?", [retryAt.timeIntervalSince1970, text])
-            case .failed(let text):
-                outcomeName = "permanent"
-                detail = text
-                applied = try settle(
-                    "state = 'failed', last_error = ?, closed_at = ?, closed_by = 'dispatcher'", [text, now])
-                if applied { try Self.emit(db, .messageFailed, message: id, detail: text, at: now) }
-            case .endpointGone(let text):
-                outcomeName = "permanent"
-                detail = text
-                applied = try settle("state = 'held', last_error = ?", [text])
-                let reason = "endpoint gone: \(text); held until an operator releases it"
-                if applied {
-                    try Self.log(
-                        db, at: now, actor: "dispatcher", action: "hold", id: id, from: .sending, to: .held,
-                        note: reason)
-                    try Self.emit(db, .messageHeld, message: id, detail: reason, at: now)
-                }
-                let others = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id, state FROM message
-                        WHERE channel = (SELECT channel FROM message WHERE id = ?) AND state IN ('scheduled', 'retry_wait')
-                        """,
-                    arguments: [id])
-                for row in others {
-                    let other: String = row["id"]
-                    try db.execute(
-                        sql: "UPDATE message SET state = 'held', last_error = ?, updated_at = ? WHERE id = ?",
-                        arguments: [text, now, other])
-                    try Self.log(
-                        db, at: now, actor: "dispatcher", action: "hold", id: other,
-                        from: MessageState(rawValue: row["state"]), to: .held, note: reason)
-                    try Self.emit(db, .messageHeld, message: other, detail: reason, at: now)
-                }
-            }
+    public func record(_ outcomes: [RecordedOutcome]) throws(StoreError) {
+        guard !outcomes.isEmpty else { return }
+        try write(outcomes.count == 1 ? "recording a delivery of \(outcomes[0].id)" : "recording deliveries") { db in
+            for outcome in outcomes { try Self.record(db, outcome) }
+        }
+    }
+
+    /// The body of ``record(_:)`` for one outcome, inside the caller's transaction.
+    private static func record(_ db: Database, _ recorded: RecordedOutcome) throws {
+        let (outcome, id, owner) = (recorded.outcome, recorded.id, recorded.owner)
+        let (transport, startedAt, latency, date) = (
+            recorded.transport, recorded.startedAt, recorded.latency, recorded.at
+        )
+        let now = date.timeIntervalSince1970
+        let milliseconds = Int(
+            latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
+        let outcomeName: String
+        let detail: String
+        /// Ends this daemon's lease with the given assignments; true when the lease was still ours.
+        func settle(_ assignments: String, _ values: StatementArguments) throws -> Bool {
             try db.execute(
                 sql: """
-                    INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    UPDATE message SET \(assignments), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ? AND state = 'sending' AND lease_owner = ?
                     """,
-                arguments: [id, startedAt.timeIntervalSince1970, transport, outcomeName, detail, milliseconds])
-            if !applied {
-                // The lease was lost (expired and taken over); the attempt is on record, the state
-                // belongs to whoever holds the message now.
+                arguments: values + [now, id, owner])
+            return db.changesCount > 0
+        }
+        let applied: Bool
+        switch outcome {
+        case .delivered(let text):
+            outcomeName = "delivered"
+            detail = text
+            applied = try settle("state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL", [now])
+            if applied { try Self.emit(db, .messageSent, message: id, detail: text, at: now) }
+        case .retry(let text, let retryAt):
+            outcomeName = "transient"
+            detail = text
+            applied = try settle(
+                "state = 'retry_wait', next_attempt_at = ?, last_error = ?", [retryAt.timeIntervalSince1970, text])
+        case .failed(let text):
+            outcomeName = "permanent"
+            detail = text
+            applied = try settle(
+                "state = 'failed', last_error = ?, closed_at = ?, closed_by = 'dispatcher'", [text, now])
+            if applied { try Self.emit(db, .messageFailed, message: id, detail: text, at: now) }
+        case .endpointGone(let text):
+            outcomeName = "permanent"
+            detail = text
+            applied = try settle("state = 'held', last_error = ?", [text])
+            let reason = "endpoint gone: \(text); held until an operator releases it"
+            if applied {
                 try Self.log(
-                    db, at: now, actor: "dispatcher", action: "late-result", id: id, from: nil, to: nil,
-                    note: "lease lost before the outcome (\(outcomeName)) was recorded")
+                    db, at: now, actor: "dispatcher", action: "hold", id: id, from: .sending, to: .held,
+                    note: reason)
+                try Self.emit(db, .messageHeld, message: id, detail: reason, at: now)
             }
+            let others = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, state FROM message
+                    WHERE channel = (SELECT channel FROM message WHERE id = ?) AND state IN ('scheduled', 'retry_wait')
+                    """,
+                arguments: [id])
+            for row in others {
+                let other: String = row["id"]
+                try db.execute(
+                    sql: "UPDATE message SET state = 'held', last_error = ?, updated_at = ? WHERE id = ?",
+                    arguments: [text, now, other])
+                try Self.log(
+                    db, at: now, actor: "dispatcher", action: "hold", id: other,
+                    from: MessageState(rawValue: row["state"]), to: .held, note: reason)
+                try Self.emit(db, .messageHeld, message: other, detail: reason, at: now)
+            }
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, startedAt.timeIntervalSince1970, transport, outcomeName, detail, milliseconds])
+        if !applied {
+            // The lease was lost (expired and taken over); the attempt is on record, the state
+            // belongs to whoever holds the message now.
+            try Self.log(
+                db, at: now, actor: "dispatcher", action: "late-result", id: id, from: nil, to: nil,
+                note: "lease lost before the outcome (\(outcomeName)) was recorded")
         }
     }
 

@@ -35,6 +35,9 @@ struct Plan: ParsableCommand {
     @Flag(help: "No progress bar on the terminal.")
     var quiet = false
 
+    @Flag(help: "Plan even when nothing changed since the last plan.")
+    var force = false
+
     func validate() throws {
         if (from != nil || to != nil || campaign != nil) && !dryRun {
             throw ValidationError("--from, --to and --campaign preview a plan; add --dry-run")
@@ -64,6 +67,16 @@ struct Plan: ParsableCommand {
         let engine = try makeEngine(
             workspace.configuration, store: workspace.store, logger: makeLogger(level: .warning), delivers: false)
         let instant = try now.map(parseInstant) ?? Date()
+        if !force, !dryRun, from == nil, campaign == nil, !engine.needsPlanning(now: instant) {
+            if json {
+                print("[]")
+            } else {
+                print(
+                    "nothing changed since the last plan (data, configuration, templates, outbox); "
+                        + "nothing to do (--force plans anyway)")
+            }
+            return
+        }
         do {
             try engine.reloadDataIfChanged()
         } catch {

@@ -104,15 +104,19 @@ struct Run: ParsableCommand {
     }
 
     private func runOnce(_ engine: Engine, now: Date) throws {
-        do {
-            try engine.reloadDataIfChanged()
-        } catch {
-            for problem in error.errors { printError("error: \(problem)") }
-            throw ExitCode.failure
+        // Nothing the plan depends on changed since the last one: not even the file is parsed.
+        let needsPlanning = engine.needsPlanning(now: now)
+        if needsPlanning {
+            do {
+                try engine.reloadDataIfChanged()
+            } catch {
+                for problem in error.errors { printError("error: \(problem)") }
+                throw ExitCode.failure
+            }
         }
         let clock = ContinuousClock()
         let started = clock.now
-        let report = try engine.plan(now: now)
+        let report = needsPlanning ? try engine.plan(now: now) : PlanReport.unchanged
         let planned = clock.now
         let dispatched = try engine.dispatch(now: { now })
         let events = try engine.publishEvents(now: { now })

@@ -1,0 +1,64 @@
+import Foundation
+import RapportStore
+
+/// Records the outcomes of several send workers in one transaction.
+///
+/// A worker hands its outcome over and waits until it is committed; whichever worker finds no
+/// commit in progress commits everything handed over so far, so outcomes that arrive while the
+/// disk syncs share the next sync. Because every worker waits for its own outcome before it
+/// starts another send, at most one send per worker is ever unrecorded: the at-least-once bound
+/// (a crash repeats at most `concurrency` sends) is the same as with one commit per send.
+///
+/// `@unchecked Sendable`: all state is guarded by `condition`.
+final class GroupCommit: @unchecked Sendable {
+    private let store: any OutboxStore
+    private let condition = NSCondition()
+    private var queued: [RecordedOutcome] = []
+    /// Outcomes are numbered as they are handed over; every number up to this one is settled.
+    private var settled = 0
+    private var handedOver = 0
+    private var committing = false
+    /// Failed commits: the numbers they covered and why.
+    private var failures: [(range: ClosedRange<Int>, error: StoreError)] = []
+    /// How many commits were made, and for how many outcomes (for tests and logs).
+    private(set) var commits = 0
+
+    init(store: any OutboxStore) {
+        self.store = store
+    }
+
+    /// Records `outcome`, returning once it is committed (with others, perhaps).
+    func record(_ outcome: RecordedOutcome) throws(StoreError) {
+        condition.lock()
+        defer { condition.unlock() }
+        handedOver += 1
+        let number = handedOver
+        queued.append(outcome)
+        while settled < number {
+            if committing {
+                condition.wait()
+                continue
+            }
+            committing = true
+            let batch = queued
+            queued.removeAll(keepingCapacity: true)
+            let range = (settled + 1)...handedOver
+            condition.unlock()
+            var failure: StoreError?
+            do {
+                try store.record(batch)
+            } catch {
+                failure = error
+            }
+            condition.lock()
+            if let failure { failures.append((range, failure)) }
+            commits += 1
+            settled = range.upperBound
+            committing = false
+            condition.broadcast()
+        }
+        if let failed = failures.first(where: { $0.range.contains(number) }) {
+            throw failed.error
+        }
+    }
+}
