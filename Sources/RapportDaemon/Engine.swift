@@ -133,6 +133,9 @@ public final class Engine {
 
     // MARK: - Planning
 
+    /// How many rendered messages a plan stores per transaction.
+    public var planChunk = 4_096
+
     /// How long an unchanged plan stays current: planning also depends on the clock (the
     /// horizon moves, windows open), so it runs at least this often.
     public static let replanPeriod: TimeInterval = 900
@@ -171,8 +174,12 @@ public final class Engine {
         }
     }
 
-    /// Plans against the current snapshot and, unless `dryRun`, stores the result in one
-    /// transaction: new messages rendered, re-timings, cancellations, refreshed content.
+    /// Plans against the current snapshot and, unless `dryRun`, stores the result: new messages
+    /// rendered, re-timings, cancellations, refreshed content.
+    ///
+    /// Rendered messages are stored in chunks of ``planChunk``, each in one transaction, so a
+    /// plan of a large file never holds every rendered body at once. A plan cut short (a crash
+    /// between chunks) is completed by the next one: ids are stable and inserts idempotent.
     ///
     /// - Parameters:
     ///   - explain: collect why campaigns leave customers out (for previews).
@@ -189,6 +196,14 @@ public final class Engine {
         changes.retimings = diff.retimings
         changes.cancellations = diff.cancellations
         changes.skips = diff.skips
+        var applied = ApplySummary()
+        func flush(whenAtLeast size: Int) throws {
+            guard changes.insertions.count + changes.refreshes.count >= size else { return }
+            if !dryRun, !changes.isEmpty {
+                applied.add(try store.apply(changes, actor: "planner", at: now))
+            }
+            changes = OutboxChanges()
+        }
         var renderErrors: [RenderError] = []
         let total = diff.additions.count + diff.unchanged.count
         var rendered = 0
@@ -204,7 +219,8 @@ public final class Engine {
                     NewMessage(
                         planned: planned, content: content, requiresApproval: requiresApproval(planned),
                         maxLateness: configuration.policy.maxLateness(for: planned.rule)))
-            } catch {
+                try flush(whenAtLeast: planChunk)
+            } catch let error as RenderError {
                 renderErrors.append(error)
             }
         }
@@ -216,18 +232,18 @@ public final class Engine {
             if let dueAt = retimed[planned.id] { current.dueAt = dueAt }
             do {
                 let content = try renderer.render(current)
-                if content.sourceHash != stored { changes.refreshes.append((planned.id, content)) }
-            } catch {
+                if content.sourceHash != stored {
+                    changes.refreshes.append((planned.id, content))
+                    try flush(whenAtLeast: planChunk)
+                }
+            } catch let error as RenderError {
                 renderErrors.append(error)
             }
         }
         for error in renderErrors {
             logger.error("cannot render a message", metadata: ["error": "\(error)"])
         }
-        var applied = ApplySummary()
-        if !dryRun, !changes.isEmpty {
-            applied = try store.apply(changes, actor: "planner", at: now)
-        }
+        try flush(whenAtLeast: 0)
         // What this plan was made from, marker read after it was stored: until one of them
         // changes, planning again would change nothing. Not after render errors: they are
         // reported again next time.

@@ -52,6 +52,15 @@ public struct ApplySummary: Sendable, Hashable {
     public var refreshed = 0
 
     public init() {}
+
+    /// Adds another pass's counts (a plan stored in chunks).
+    public mutating func add(_ other: ApplySummary) {
+        inserted += other.inserted
+        retimed += other.retimed
+        cancelled += other.cancelled
+        skipped += other.skipped
+        refreshed += other.refreshed
+    }
 }
 
 /// Which messages a listing shows. Every criterion given must hold.

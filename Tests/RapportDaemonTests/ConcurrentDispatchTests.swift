@@ -60,9 +60,10 @@ final class TimedTransport: Transport {
         return "[" + clients.joined(separator: ",\n") + "]"
     }()
 
-    func engine(_ sandbox: Sandbox, email: [any Transport], webhook: [any Transport], emailLimits: String = "")
-        throws -> Engine
-    {
+    func engine(
+        _ sandbox: Sandbox, email: [any Transport], webhook: [any Transport], emailLimits: String = "",
+        prepare: (Engine) -> Void = { _ in }
+    ) throws -> Engine {
         sandbox.write("contacts.json", Self.contacts)
         let toml = sandbox.config(
             "[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\nchannel = \"webhook\"\n"
@@ -72,6 +73,7 @@ final class TimedTransport: Transport {
             configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
             transports: Transports(pools: [.email: email, .webhook: webhook]), logger: Logger(label: "test"))
+        prepare(engine)
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: now)
         let due = try engine.store.messages(matching: MessageFilter(states: [.scheduled])).filter { $0.dueAt <= now }
@@ -200,6 +202,21 @@ final class TimedTransport: Transport {
         #expect(Set(all).count == 12)
         #expect(all.count - 12 == handedOver.count, "only the unrecorded sends repeat")
         #expect(try engine.store.messages(matching: MessageFilter(states: [.sent])).count == 12)
+    }
+
+    @Test func aPlanStoredInChunksStoresTheSameAsInOne() throws {
+        let whole = Sandbox()
+        let chunked = Sandbox()
+        let transport = TimedTransport("t", delay: .zero, log: .init())
+        let one = try engine(whole, email: [transport], webhook: [transport])
+        let many = try engine(chunked, email: [transport], webhook: [transport]) { $0.planChunk = 5 }
+        let expected = try one.store.messages(matching: MessageFilter()).map { "\($0.id) \($0.state) \($0.dueAt)" }
+        let stored = try many.store.messages(matching: MessageFilter()).map { "\($0.id) \($0.state) \($0.dueAt)" }
+        #expect(expected.count > 10)
+        #expect(stored == expected)
+        // The audit trail has one "plan" event per message, whatever the chunking.
+        let first = try #require(try many.store.messages(matching: MessageFilter()).first)
+        #expect(try many.store.events(messageID: first.id).map(\.action) == ["plan"])
     }
 
     @Test func limitsAreReadFromTheConfiguration() throws {
