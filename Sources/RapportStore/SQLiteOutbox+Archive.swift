@@ -207,3 +207,12 @@ extension SQLiteOutbox {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)") }
     }
 }
+
+extension Database {
+    /// Runs one statement compiled once per connection: for the statements of the hot paths
+    /// (storing a plan, recording an outcome, the audit trail), where compiling and authorising
+    /// the SQL again for every message cost more than running it.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}

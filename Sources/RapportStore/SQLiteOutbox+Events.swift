@@ -87,7 +87,7 @@ extension SQLiteOutbox: EventStore {
     static func emit(_ db: Database, _ type: LifecycleEventType, message id: String, detail: String?, at now: Double)
         throws
     {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO lifecycle_event (event_id, type, body, created_at, next_attempt_at)
                 SELECT 'evt_' || lower(hex(randomblob(12))), ?1,

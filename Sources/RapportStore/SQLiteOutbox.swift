@@ -111,7 +111,7 @@ public final class SQLiteOutbox: OutboxStore {
             for new in changes.insertions {
                 let planned = new.planned
                 let content = new.content
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO message (
                             id, contact_id, rule, occurrence, contact_kind, channel, template, state, due_at,
@@ -264,7 +264,7 @@ public final class SQLiteOutbox: OutboxStore {
         let detail: String
         /// Ends this daemon's lease with the given assignments; true when the lease was still ours.
         func settle(_ assignments: String, _ values: StatementArguments) throws -> Bool {
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE message SET \(assignments), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
                     WHERE id = ? AND state = 'sending' AND lease_owner = ?
@@ -319,7 +319,7 @@ public final class SQLiteOutbox: OutboxStore {
                 try Self.emit(db, .messageHeld, message: other, detail: reason, at: now)
             }
         }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -533,7 +533,7 @@ public final class SQLiteOutbox: OutboxStore {
         _ db: Database, at: Double, actor: String, action: String, id: String?, from: MessageState?, to: MessageState?,
         note: String?, contactID: String? = nil
     ) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO event (at, actor, action, message_id, from_state, to_state, note, contact_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, (SELECT contact_id FROM message WHERE id = ?)))
