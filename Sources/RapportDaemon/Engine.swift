@@ -230,6 +230,8 @@ public final class Engine {
             guard let stored = state.sourceHashes[planned.id] else { continue }
             var current = planned
             if let dueAt = retimed[planned.id] { current.dueAt = dueAt }
+            // Most open messages are unchanged: their digest says so without rendering them.
+            if renderer.sourceHash(current) == stored { continue }
             do {
                 let content = try renderer.render(current)
                 if content.sourceHash != stored {

@@ -40,12 +40,15 @@ public struct Renderer: Sendable {
         if !errors.isEmpty { throw TemplateErrors(errors: errors) }
     }
 
-    /// Renders one message. Line breaks in a subject or an address are refused: no value from
-    /// the data or a template can add a header.
-    public func render(_ planned: PlannedMessage) throws(RenderError) -> MessageContent {
-        func fail(_ problem: String) -> RenderError {
-            RenderError(messageID: planned.id, contactID: planned.contact.id, problem: problem)
-        }
+    /// What a message is rendered from, and its digest.
+    private struct Inputs {
+        var context: [String: ContextValue]
+        var template: String
+        var unsubscribeURL: String?
+        var sourceHash: String
+    }
+
+    private func inputs(_ planned: PlannedMessage) -> Inputs {
         // Promotions carry a signed one-click unsubscribe link (in the header, the JSON and the
         // template context); client messages are operational and carry none.
         let unsubscribeURL =
@@ -54,6 +57,32 @@ public struct Renderer: Sendable {
         let context = TemplateContext.make(
             for: planned, sender: sender, businessName: businessName, unsubscribeURL: unsubscribeURL)
         let name = templates.variant(of: planned.template, languages: planned.contact.preferences.languageFallbacks)
+        var hasher = SHA256()
+        for part in [
+            templates.fingerprint, name, planned.channel.rawValue, sender.formatted,
+            TemplateContext.longDate(planned.dueAt, in: planned.contact.timeZone),
+            ContextValue.object(context).canonical,
+        ] {
+            hasher.update(data: Array(part.utf8) + [0])
+        }
+        return Inputs(
+            context: context, template: name, unsubscribeURL: unsubscribeURL, sourceHash: hexDigits(hasher.finalize()))
+    }
+
+    /// The digest of everything `render` would use for this message, without rendering it: a
+    /// stored message whose digest is unchanged needs no new rendering.
+    public func sourceHash(_ planned: PlannedMessage) -> String {
+        inputs(planned).sourceHash
+    }
+
+    /// Renders one message. Line breaks in a subject or an address are refused: no value from
+    /// the data or a template can add a header.
+    public func render(_ planned: PlannedMessage) throws(RenderError) -> MessageContent {
+        func fail(_ problem: String) -> RenderError {
+            RenderError(messageID: planned.id, contactID: planned.contact.id, problem: problem)
+        }
+        let inputs = inputs(planned)
+        let (context, name, unsubscribeURL) = (inputs.context, inputs.template, inputs.unsubscribeURL)
         guard let subjectText = templates.render("\(name).subject", context),
             let text = templates.render("\(name).text", context)
         else {
@@ -72,17 +101,10 @@ public struct Renderer: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let contactJSON = String(decoding: (try? encoder.encode(payload)) ?? Data("{}".utf8), as: UTF8.self)
-        var hasher = SHA256()
-        for part in [
-            templates.fingerprint, name, planned.channel.rawValue, sender.formatted,
-            TemplateContext.longDate(planned.dueAt, in: contact.timeZone), ContextValue.object(context).canonical,
-        ] {
-            hasher.update(data: Array(part.utf8) + [0])
-        }
         let content = MessageContent(
             sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
             recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
-            contactJSON: contactJSON, sourceHash: hexDigits(hasher.finalize()),
+            contactJSON: contactJSON, sourceHash: inputs.sourceHash,
             unsubscribeURL: unsubscribeURL)
         // Refuse now, at planning time, what a transport would refuse at send time: a line break
         // in a header, an address that is not one.
