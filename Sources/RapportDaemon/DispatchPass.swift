@@ -176,7 +176,13 @@ final class DispatchPass: Sendable {
                         lane.exhausted = true
                         return nil
                     }
-                    Thread.sleep(forTimeInterval: Double(wait / .milliseconds(1)) / 1_000)
+                    // In slices, so a stop request is heard within 50 ms, not after the wait.
+                    let until = ContinuousClock.now + wait
+                    while ContinuousClock.now < until {
+                        if shouldStop() { return nil }
+                        let slice = min(until - ContinuousClock.now, .milliseconds(50))
+                        Thread.sleep(forTimeInterval: Double(slice / .microseconds(1)) / 1_000_000)
+                    }
                     allowed = pacer.available()
                     if allowed == 0 { continue }
                 }

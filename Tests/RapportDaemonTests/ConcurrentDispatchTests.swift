@@ -128,6 +128,25 @@ final class TimedTransport: Transport {
         #expect(starts[5] - starts[0] >= .milliseconds(400), "\(starts.map { $0 - starts[0] })")
     }
 
+    @Test func aStopIsHeardWhileWaitingForThePace() throws {
+        let sandbox = Sandbox()
+        let emailLog = TimedTransport.Log()
+        let engine = try engine(
+            sandbox, email: [TimedTransport("email", delay: .zero, log: emailLog)],
+            webhook: [TimedTransport("hook", delay: .zero, log: .init())], emailLimits: "rate_per_second = 0.25")
+        // One email may start at once; the next only after 4 s. The stop comes after 200 ms.
+        let started = ContinuousClock.now
+        let report = try engine.dispatch(
+            now: { [now] in now }, shouldStop: { ContinuousClock.now - started > .milliseconds(200) })
+        #expect(ContinuousClock.now - started < .seconds(2), "the stop waited for the pace")
+        #expect(emailLog.delivered.withLock { $0.count } == 1)
+        #expect(report.sent >= 1)
+        let waiting = try engine.store.messages(matching: MessageFilter(states: [.scheduled])).filter {
+            $0.channel == .email && $0.dueAt <= now
+        }
+        #expect(waiting.count == 5, "unclaimed emails stay scheduled")
+    }
+
     @Test func ratePerHourLeavesTheRestInTheOutbox() throws {
         let sandbox = Sandbox()
         let emailLog = TimedTransport.Log()
