@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RapportCore
 import RapportDelivery
@@ -30,6 +31,8 @@ public struct Configuration: Sendable {
     /// `[store] retention_days`: rendered bodies of closed messages are erased this long after
     /// they closed; `nil` keeps them.
     public var retention: Duration? = .seconds(90 * 86_400)
+    /// The SHA-256 of the file this configuration was read from (empty when built in code).
+    public var sourceDigest = ""
     /// `[events]`: lifecycle events sent to a webhook consumer; `nil` sends none.
     public var events: EventSettings?
 
@@ -118,8 +121,9 @@ public struct Configuration: Sendable {
         let reader = ConfigurationReader(
             root: TOMLReader(table, path: "", sink: sink), base: base.isEmpty ? "." : base, environment: environment,
             readsSecrets: secrets == .read, readsRenderingSecrets: secrets != .skip, sink: sink)
-        let configuration = reader.read(file: path)
+        var configuration = reader.read(file: path)
         if !sink.errors.isEmpty { throw ConfigurationErrors(sink.errors) }
+        configuration!.sourceDigest = hexDigits(SHA256.hash(data: Data(text.utf8)))
         return configuration!
     }
 }

@@ -63,6 +63,7 @@ public final class Engine {
         self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         updatePacers()
         syncSubscriptions()
+        updateSettingsDigest()
     }
 
     /// Records `[events] types` in the store, which queues only subscribed events (the CLI's
@@ -86,6 +87,7 @@ public final class Engine {
         self.transports = transports
         updatePacers()
         syncSubscriptions()
+        updateSettingsDigest()
         if dataChanged {
             dataSource = DataSource(
                 path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone))
@@ -140,25 +142,33 @@ public final class Engine {
     /// horizon moves, windows open), so it runs at least this often.
     public static let replanPeriod: TimeInterval = 900
 
-    /// A digest of everything a plan depends on: the data file's bytes, the configuration
-    /// file, the templates, the store's planning marker and the clock's 15-minute period.
-    /// - Parameter data: the data file's hash; by default the file as it is now.
-    func planningFingerprint(now: Date, data: String? = nil) throws -> String? {
-        guard let data = data ?? dataSource.contentHash() else { return nil }
-        let configuration = FileManager.default.contents(atPath: self.configuration.file) ?? Data()
-        let period = Int((now.timeIntervalSince1970 / Self.replanPeriod).rounded(.down))
+    /// The digest of the configuration in force and the templates, computed when they are
+    /// loaded, for ``planningFingerprint(now:data:)``.
+    private var settingsDigest = ""
+
+    private func updateSettingsDigest() {
         // What the configuration file does not show: holiday calendars read from .ics files,
         // and the unsubscribe secret that signs the links rendered into promotions.
-        let holidays = self.configuration.policy.holidays.regions.sorted { $0.key < $1.key }.map { region in
+        let holidays = configuration.policy.holidays.regions.sorted { $0.key < $1.key }.map { region in
             region.key + ":" + region.value.sorted().map(\.description).joined(separator: ",")
         }
-        let unsubscribe = self.configuration.unsubscribe.map { settings in
+        let unsubscribe = configuration.unsubscribe.map { settings in
             settings.baseURL + hexDigits(SHA256.hash(data: settings.secret ?? []))
         }
         let parts = [
-            data, hexDigits(SHA256.hash(data: configuration)), renderer.templates.fingerprint,
-            try store.planningMarker(), "\(period)", holidays.joined(separator: ";"), unsubscribe ?? "",
+            configuration.sourceDigest, renderer.templates.fingerprint, holidays.joined(separator: ";"),
+            unsubscribe ?? "",
         ]
+        settingsDigest = hexDigits(SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)))
+    }
+
+    /// A digest of everything a plan depends on: the data file's bytes, the configuration and
+    /// templates in force, the store's planning marker and the clock's 15-minute period.
+    /// - Parameter data: the data file's hash; by default the file as it is now.
+    func planningFingerprint(now: Date, data: String? = nil) throws -> String? {
+        guard let data = data ?? dataSource.contentHash() else { return nil }
+        let period = Int((now.timeIntervalSince1970 / Self.replanPeriod).rounded(.down))
+        let parts = [data, settingsDigest, try store.planningMarker(), "\(period)"]
         return hexDigits(SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)))
     }
 
