@@ -16,10 +16,7 @@ final class Pacer: Sendable {
         limiter = Mutex(RateLimiter(limits))
     }
 
-    private static var seconds: Double {
-        let elapsed = ContinuousClock.now - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    private static var seconds: Double { (ContinuousClock.now - origin).inSeconds }
 
     /// How many sends may start now.
     func available() -> Int { limiter.withLock { $0.available(at: Self.seconds) } }
@@ -308,7 +305,6 @@ final class DispatchPass: Sendable {
         }
         var delay = retry.delay(afterAttempt: attempts, jitter: jitter)
         if let after = error.retryAfter, after > delay { delay = after }
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        return .retry(detail: error.detail, retryAt: now.addingTimeInterval(seconds))
+        return .retry(detail: error.detail, retryAt: now.addingTimeInterval(delay.inSeconds))
     }
 }

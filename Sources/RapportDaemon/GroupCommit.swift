@@ -20,8 +20,6 @@ final class GroupCommit: @unchecked Sendable {
     private var committing = false
     /// Failed commits: the numbers they covered and why.
     private var failures: [(range: ClosedRange<Int>, error: StoreError)] = []
-    /// How many commits were made, and for how many outcomes (for tests and logs).
-    private(set) var commits = 0
 
     init(store: any OutboxStore) {
         self.store = store
@@ -52,7 +50,6 @@ final class GroupCommit: @unchecked Sendable {
             }
             condition.lock()
             if let failure { failures.append((range, failure)) }
-            commits += 1
             settled = range.upperBound
             committing = false
             condition.broadcast()

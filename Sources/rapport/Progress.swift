@@ -1,4 +1,5 @@
 import Foundation
+import RapportCore
 
 #if canImport(Glibc)
     @preconcurrency import Glibc
@@ -30,7 +31,7 @@ final class ProgressBar {
         let now = ContinuousClock.now
         guard now - lastDrawn >= .milliseconds(100) || done >= total else { return }
         lastDrawn = now
-        let elapsed = Double((now - started).components.attoseconds) / 1e18 + Double((now - started).components.seconds)
+        let elapsed = (now - started).inSeconds
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let fraction = min(Double(done) / Double(max(total, 1)), 1)
         let width = 30
