@@ -613,3 +613,20 @@ struct FileIdentity: Hashable {
         inode = UInt64(info.st_ino)
     }
 }
+
+extension SQLiteOutbox {
+    /// Makes every later write fail with `SQLITE_READONLY` (or work again), as a read-only file
+    /// system would: for the tests of this package, which cannot make a file read-only for root.
+    package func simulateReadOnly(_ readOnly: Bool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)") }
+    }
+}
+
+extension Database {
+    /// Runs one statement compiled once per connection: for the statements of the hot paths
+    /// (storing a plan, recording an outcome, the audit trail), where compiling and authorising
+    /// the SQL again for every message cost more than running it.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
