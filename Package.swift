@@ -91,7 +91,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
+        // Helpers shared by the test targets (a library under Tests/, never shipped).
+        .target(name: "RapportTestSupport", path: "Tests/RapportTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportCoreTests", dependencies: ["RapportCore", "RapportTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportStoreTests",
             dependencies: ["RapportCore", "RapportStore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -106,6 +109,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RapportCLITests", dependencies: [], swiftSettings: swiftSettings),
+        .testTarget(name: "RapportCLITests", dependencies: ["RapportTestSupport"], swiftSettings: swiftSettings),
     ]
 )

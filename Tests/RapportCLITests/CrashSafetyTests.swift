@@ -1,4 +1,5 @@
 import Foundation
+import RapportTestSupport
 import Testing
 
 #if canImport(Glibc)

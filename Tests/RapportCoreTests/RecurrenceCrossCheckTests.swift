@@ -1,5 +1,6 @@
 import Foundation
 import RapportCore
+import RapportTestSupport
 import Testing
 
 /// Rapport's RRULE expansion against python-dateutil's `rrulestr` (Tests/Peers/rrule_peer.py),
@@ -10,16 +11,11 @@ import Testing
         "America/Sao_Paulo",
     ]
 
-    /// A small deterministic generator (SplitMix64), so a failure names a reproducible rule.
+    /// A seeded generator with the draws these tests use, so a failure names a reproducible rule.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        private var base: SeededGenerator
+        init(state: UInt64) { base = SeededGenerator(seed: state) }
+        mutating func next() -> UInt64 { base.next() }
         mutating func int(_ range: ClosedRange<Int>) -> Int {
             range.lowerBound + Int(next() % UInt64(range.count))
         }
