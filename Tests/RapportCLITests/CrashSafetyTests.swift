@@ -128,7 +128,7 @@ extension RapportCLITests {
             let scratch = try Scratch("crash-webhook")
             let secret = makeWebhookSecret()
             let log = scratch.file("hooks.jsonl")
-            let sink = try PeerProcess(script: "webhook_sink.py", arguments: [log, "--lifetime", "300"])
+            let sink = try PeerProcess(script: "webhook_sink.py", arguments: [log], lifetime: 300)
             defer { sink.stop() }
             let rows = (1...count).map { clientRow(String(format: "c-%04d", $0), name: "Client \($0)") }
             try scratch.write("contacts.csv", csv(rows))

@@ -18,8 +18,9 @@ final class PeerProcess {
     private let output = Pipe()
     private let errorLog: URL
 
-    /// Starts `script` with `arguments` and waits at most `timeout` for its port line.
-    init(script: String, arguments: [String], timeout: Duration = .seconds(15)) throws {
+    /// Starts `script` with `arguments` and waits at most `timeout` for its port line; the peer
+    /// exits by itself after `lifetime` seconds.
+    init(script: String, arguments: [String], timeout: Duration = .seconds(15), lifetime: Int = 60) throws {
         let scriptPath = (Paths.peers as NSString).appendingPathComponent(script)
         guard FileManager.default.fileExists(atPath: scriptPath) else {
             throw Failure("test peer \(scriptPath) is missing")
@@ -27,7 +28,7 @@ final class PeerProcess {
         errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-cli-peer-\(UUID()).stderr")
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", scriptPath] + arguments + ["--lifetime", "60"]
+        process.arguments = ["python3", "-u", scriptPath] + arguments + ["--lifetime", "\(lifetime)"]
         process.standardInput = input
         process.standardOutput = output
         let errorHandle = try FileHandle(forWritingTo: errorLog)
