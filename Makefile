@@ -25,7 +25,7 @@ WITH_MAN ?= yes
 MANPAGES = .build/man
 MAN_DEP = $(if $(filter yes,$(WITH_MAN)),$(MANPAGES)/rapport.1)
 
-.PHONY: demo test build release format lint clean install uninstall check-unit man bench bench-quick
+.PHONY: demo test build release format lint clean install uninstall check-unit man bench bench-quick bench-store
 
 # Benchmarks (release build; nginx-light, wrk, postfix, sqlite3 and time from Debian for the
 # baselines): `make bench` writes BENCHMARKS.md; BENCH_ARGS passes options to Benchmarks/run.py.
@@ -35,6 +35,10 @@ bench: release
 
 bench-quick: release
 	python3 Benchmarks/run.py --sizes 10000,100000 --dispatch 20000 --backlog 50000 $(BENCH_ARGS)
+
+# SQLite vs PostgreSQL (needs postgresql and nginx-light): writes BENCHMARKS-store.md.
+bench-store: release
+	python3 Benchmarks/run.py --only store --dispatch 20000 --out BENCHMARKS-store.md $(BENCH_ARGS)
 
 demo:
 	bash scripts/demo.sh

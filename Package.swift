@@ -25,6 +25,7 @@ let package = Package(
         // Only the server; the default traits pull in swift-configuration, which Rapport does not use.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libcurl, through pkg-config, and a few lines of C for its variadic calls.
@@ -46,7 +47,9 @@ let package = Package(
             name: "RapportStore",
             dependencies: [
                 "RapportCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,7 +100,9 @@ let package = Package(
             name: "RapportCoreTests", dependencies: ["RapportCore", "RapportTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportStoreTests",
-            dependencies: ["RapportCore", "RapportStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RapportCore", "RapportStore", "RapportTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RapportDeliveryTests", dependencies: ["RapportDelivery"], swiftSettings: swiftSettings),

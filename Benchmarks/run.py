@@ -4,6 +4,7 @@ and writes BENCHMARKS.md (never edit the figures by hand: re-run `make bench`).
 
 usage: run.py [--sizes 10000,100000,1000000] [--dispatch 50000] [--backlog 200000]
               [--only plan,incremental,webhook,smtp,idle,backlog] [--out BENCHMARKS.md]
+       run.py --only store --dispatch 20000 --out BENCHMARKS-store.md   (SQLite vs PostgreSQL)
               [--rapport .build/release/rapport]
 
 Baselines: the sqlite3 shell's `.import` of exactly the rows Rapport wrote (the floor for a full
@@ -13,6 +14,7 @@ Postfix's `smtp-source` against the same `smtp-sink` (SMTP). Everything listens 
 
 import argparse
 import datetime as dt
+import glob
 import json
 import os
 import platform
@@ -291,6 +293,78 @@ def bench_webhook(rapport, n, results):
         nginx.wait()
 
 
+# MARK: - SQLite vs PostgreSQL: claim, send, commit
+
+def start_postgres(folder):
+    """A PostgreSQL server in `folder` on a free loopback port, durable (fsync on, as in
+    production); as root it runs as the postgres account. Returns (stop, admin URL)."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = bins[-1] if bins else shutil.which("initdb")
+    if not initdb:
+        return None, None
+    bin_dir = os.path.dirname(initdb)
+    data = os.path.join(folder, "pgdata")
+    prefix = []
+    if os.geteuid() == 0:
+        import pwd
+        account = pwd.getpwnam("postgres")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    run(prefix + [initdb, "-D", data, "-U", "rapport", "--auth=trust", "-E", "UTF8", "--locale=C"],
+        stdout=subprocess.DEVNULL)
+    port = free_port()
+    run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(folder, "server.log"), "-w",
+                  "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"],
+        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    def stop():
+        run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"], check=False,
+            stdout=subprocess.DEVNULL)
+    return stop, f"postgres://rapport@127.0.0.1:{port}"
+
+
+def bench_store(rapport, n, results):
+    """The same backlog dispatched by `run --once` to nginx, concurrency 4, with the outbox on
+    SQLite (synchronous = FULL) and on PostgreSQL (fsync on, loopback): every message claimed
+    with a lease and its outcome committed — what the store adds per message."""
+    if not (shutil.which("nginx") and shutil.which("psql")):
+        log("store: nginx or psql missing (apt-get install nginx-light postgresql); skipped")
+        return
+    folder = fresh("store")
+    stop, admin = start_postgres(folder)
+    if not stop:
+        log("store: initdb missing (apt-get install postgresql); skipped")
+        return
+    nginx, port = start_nginx(folder)
+    try:
+        runs = {}
+        for backend in ("sqlite", "postgres"):
+            transport = (f'[email]\ntransport = "maildir"\nmaildir = "mail"\n[webhook]\ntransport = "http"\n'
+                         f'url = "http://127.0.0.1:{port}/hook"\nsecret_env = "RAPPORT_BENCH_SECRET"\n'
+                         'concurrency = 4')
+            sub = fresh(f"store-{backend}")
+            generate(os.path.join(sub, "contacts.csv"), n, clients_ratio=0.0)
+            cfg = promotion_config(sub, transport, "webhook")
+            if backend == "postgres":
+                run(["psql", "-X", "-q", f"{admin}/postgres", "-c", "CREATE DATABASE bench"])
+                with open(cfg) as f:
+                    text = f.read()
+                with open(cfg, "w") as f:
+                    f.write(text.replace('path = "state/rapport.sqlite"', f'url = "{admin}/bench"'))
+            run([rapport, "plan", "--quiet", "--now", NOW, "--config", cfg])
+            log(f"store: dispatch of {n} webhooks with the outbox on {backend}")
+            wall, rss, result = timed([rapport, "run", "--once", "--now", NOW, "--config", cfg],
+                                      env={"RAPPORT_BENCH_SECRET": SECRET})
+            sent, failed, seconds = parse_once(result.stdout)
+            runs[backend] = dict(sent=sent, failed=failed, seconds=seconds, rate=sent / seconds, rss=rss)
+        results["store"] = dict(n=n, runs=runs)
+        log(f"  {rates(runs)}")
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        stop()
+
+
 def bench_smtp(rapport, n, results):
     sink_binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
     source_binary = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
@@ -485,6 +559,21 @@ def report(results, args, command):
                   f"`run --once` with {r['n']:,} due webhook messages: sent {r['sent']:,} in {r['seconds']:.1f} s; "
                   f"peak RSS {r['peak']:.0f} MB (includes re-planning the unchanged file first); during dispatch "
                   f"{r['tail_min']:.0f}–{r['tail_max']:.0f} MB (target flat, ≤ 60 MB).", ""]
+    if "store" in results:
+        r = results["store"]
+        runs = r["runs"]
+        lines += ["## SQLite vs PostgreSQL: claim, send to nginx, commit", "",
+                  f"`run --once` dispatching {r['n']:,} due webhooks at `concurrency = 4`; each message claimed "
+                  "with a lease and its outcome group-committed before the worker's next send.", "",
+                  "| outbox | messages/s | seconds | peak RSS |", "|---|---:|---:|---:|"]
+        for backend, run_ in runs.items():
+            lines.append(f"| {backend} | {run_['rate']:,.0f} | {run_['seconds']:.1f} | {run_['rss']:.0f} MB |")
+        if "sqlite" in runs and "postgres" in runs:
+            lines += ["", f"PostgreSQL / SQLite: {runs['postgres']['rate'] / runs['sqlite']['rate']:.0%} "
+                      "(PostgreSQL on loopback with fsync on; SQLite with synchronous = FULL)."]
+        lines.append("")
+    elif "store" not in args.only.split(","):
+        lines += ["The SQLite vs PostgreSQL comparison is in BENCHMARKS-store.md (`make bench-store`).", ""]
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
@@ -522,6 +611,8 @@ def main():
         bench_idle(args.rapport, args.idle_contacts, results)
     if "backlog" in only:
         bench_backlog(args.rapport, args.backlog, results)
+    if "store" in only:
+        bench_store(args.rapport, args.dispatch, results)
     report(results, args, command)
     log(f"wrote {args.out}")
 

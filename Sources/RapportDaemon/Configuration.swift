@@ -12,7 +12,22 @@ public struct Configuration: Sendable {
     public var file: String
     public var dataPath: String
     public var defaultTimeZone: TimeZone?
+    /// `[store] path`: the SQLite file (when no `url` is given).
     public var storePath: String
+    /// `[store] url`: a PostgreSQL database (`postgres://user:password@host:port/database`)
+    /// that several daemons may share; `nil` for the embedded SQLite store.
+    public var storeURL: String?
+
+    /// What opens the store: the PostgreSQL URL, or else the SQLite path.
+    public var storeLocation: String { storeURL ?? storePath }
+
+    /// The store's location for logs: the URL without its password.
+    public var storeDisplayName: String {
+        guard let storeURL else { return storePath }
+        guard var components = URLComponents(string: storeURL) else { return "postgres://…" }
+        components.password = nil
+        return components.string ?? "postgres://…"
+    }
     public var templatesPath: String
     public var sender: Mailbox
     public var businessName: String
@@ -154,6 +169,14 @@ struct ConfigurationReader {
 
         let store = root.table("store")
         let storePath = store?.string("path") ?? "rapport.sqlite"
+        let storeURL = store?.string("url")
+        if let storeURL {
+            if !(storeURL.hasPrefix("postgres://") || storeURL.hasPrefix("postgresql://")) {
+                store?.fail("url", "'\(storeURL.prefix(40))' is not a postgres:// URL")
+            } else if store?.string("path") != nil {
+                store?.fail("url", "set either path (SQLite) or url (PostgreSQL), not both")
+            }
+        }
         let retentionDays = store?.int("retention_days", in: 0...36_500)
         store?.finish()
 
@@ -191,6 +214,7 @@ struct ConfigurationReader {
             webhook: webhook ?? .maildir(resolve("outbox/webhooks")))
 
         configuration.deliveryLimits = limits
+        configuration.storeURL = storeURL
         if let retentionDays {
             configuration.retention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         }

@@ -90,7 +90,7 @@ public final class Daemon: @unchecked Sendable {
         logger.info(
             "rapport started",
             metadata: [
-                "config": "\(configPath)", "store": "\(engine.configuration.storePath)",
+                "config": "\(configPath)", "store": "\(engine.configuration.storeDisplayName)",
                 "tick": "\(interval.components.seconds)s",
             ])
         for warning in engine.configuration.warnings { logger.warning("\(warning)") }
@@ -240,8 +240,8 @@ public final class Daemon: @unchecked Sendable {
         var outcome = "reloaded"
         do {
             let configuration = try Configuration.load(path: configPath, environment: environment)
-            if configuration.storePath != engine.configuration.storePath {
-                logger.warning("store.path changed: a restart is needed to use the new store")
+            if configuration.storeLocation != engine.configuration.storeLocation {
+                logger.warning("the store's path or url changed: a restart is needed to use the new store")
             }
             if configuration.httpListen != engine.configuration.httpListen {
                 logger.warning("http.listen changed: a restart is needed to move the listener")

@@ -161,7 +161,7 @@ public struct MessageCount: Sendable, Hashable {
 
 /// The durable home of every message. Every state change is one transaction.
 ///
-/// SQLite (``SQLiteOutbox``) is the embedded default; a PostgreSQL implementation serves
+/// SQLite (``Outbox``) is the embedded default; a PostgreSQL implementation serves
 /// several daemons at once.
 /// How one claimed message's delivery ended, ready to be recorded.
 public struct RecordedOutcome: Sendable {

@@ -24,7 +24,7 @@ struct Backup: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode.failure
         }
-        print("backed up \(workspace.configuration.storePath) to \(path)")
+        print("backed up \(workspace.store.location) to \(path)")
     }
 }
 
@@ -77,7 +77,7 @@ struct Export: ParsableCommand {
         }
         handle.write(buffer)
         if output != nil { try handle.close() }
-        let summary = SQLiteOutbox.archivedTables.compactMap { table in counts[table].map { "\($0) \(table)" } }
+        let summary = Outbox.archivedTables.compactMap { table in counts[table].map { "\($0) \(table)" } }
         printError("exported " + (summary.isEmpty ? "nothing" : summary.joined(separator: ", ")))
     }
 }
@@ -114,7 +114,7 @@ struct ImportHistory: ParsableCommand {
         }
         do {
             let counts = try workspace.store.importRows(rows)
-            let summary = SQLiteOutbox.archivedTables.compactMap { table in counts[table].map { "\($0) \(table)" } }
+            let summary = Outbox.archivedTables.compactMap { table in counts[table].map { "\($0) \(table)" } }
             print("imported " + (summary.isEmpty ? "nothing" : summary.joined(separator: ", ")))
         } catch let problem as ImportProblem {
             printError("error: \(file):\(problem.line): \(problem.problem); nothing was imported")

@@ -37,18 +37,22 @@ struct Run: ParsableCommand {
             format: logFormat ?? .automatic(environment: environment, standardError: standardErrorIdentity()))
         let workspace = try Workspace.open(global, secrets: .read)
         let configuration = workspace.configuration
-        let lock: StoreLock
-        do {
-            lock = try StoreLock(storePath: configuration.storePath)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
+        // One daemon per SQLite file; daemons sharing PostgreSQL coordinate through leases.
+        var lock: StoreLock?
+        if workspace.store.isEmbedded {
+            do {
+                lock = try StoreLock(storePath: configuration.storePath)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode.failure
+            }
         }
         let clock = try makeClock()
         let engine = try makeEngine(configuration, store: workspace.store, logger: logger)
         // Holding the lock means no other daemon runs: any lease left is from one that died
-        // mid-send. Those messages go again, with the same id.
-        let released = try workspace.store.releaseLeases(owner: nil, at: clock())
+        // mid-send. Those messages go again, with the same id. On a shared PostgreSQL store the
+        // other leases may be live daemons': they return only when they expire.
+        let released = lock == nil ? 0 : try workspace.store.releaseLeases(owner: nil, at: clock())
         if released > 0 {
             logger.warning("retrying messages interrupted by an earlier stop", metadata: ["count": "\(released)"])
         }

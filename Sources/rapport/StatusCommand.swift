@@ -27,18 +27,26 @@ struct Status: ParsableCommand {
         let workspace = try Workspace.open(global)
         let beats = try workspace.store.heartbeats()
         let latest = beats.first
-        // The lock is the authority for a local store; testing it never takes it.
-        let locked = StoreLock.isHeld(storePath: workspace.configuration.storePath)
-        let counts = try workspace.store.countsByState()
-        let events = try workspace.store.eventCounts()
+        let now = Date()
+        // The lock is the authority for a local store; testing it never takes it. Daemons
+        // sharing PostgreSQL have no common lock: a fresh heartbeat is the sign of life.
+        let store = workspace.store
+        let live = beats.filter { beat in
+            beat.stoppedAt == nil
+                && now.timeIntervalSince(beat.lastTickAt ?? beat.startedAt) <= 3 * beat.tickSeconds + 5
+        }
+        let locked =
+            store.isEmbedded ? StoreLock.isHeld(storePath: workspace.configuration.storePath) : !live.isEmpty
+        let backend = store.isEmbedded ? "sqlite" : "postgres"
+        let counts = try store.countsByState()
+        let events = try store.eventCounts()
         let report = Report(
-            running: locked, daemon: latest, store: workspace.configuration.storePath, backend: "sqlite",
+            running: locked, daemon: latest, store: store.location, backend: backend,
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), events: events)
         if json {
             print(jsonText(report))
             return
         }
-        let now = Date()
         if locked, let latest {
             print(
                 "daemon    running: pid \(latest.pid) on \(latest.host), since \(latest.startedAt.formatted(.iso8601))")
@@ -68,7 +76,12 @@ struct Status: ParsableCommand {
                 print(line)
             }
         }
-        print("store     sqlite \(workspace.configuration.storePath)")
+        if !store.isEmbedded, live.count > 1 {
+            print(
+                "daemons   \(live.count) running: " + live.map { "pid \($0.pid) on \($0.host)" }.joined(separator: ", ")
+            )
+        }
+        print("store     \(backend) \(store.location)")
         let parts = MessageState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
         print("messages  " + (parts.isEmpty ? "none" : parts.joined(separator: ", ")))
         if !events.isEmpty {

@@ -27,7 +27,7 @@ extension ExitCode {
 /// The configuration and store a command works on.
 struct Workspace {
     var configuration: Configuration
-    var store: SQLiteOutbox
+    var store: Outbox
 
     /// Loads the configuration and opens the store, printing every error on one line each.
     ///
@@ -36,7 +36,7 @@ struct Workspace {
     static func open(_ options: GlobalOptions, secrets: Configuration.Secrets = .skip) throws -> Workspace {
         let configuration = try loadConfiguration(options, secrets: secrets)
         do {
-            return Workspace(configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath))
+            return Workspace(configuration: configuration, store: try Outbox(location: configuration.storeLocation))
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure

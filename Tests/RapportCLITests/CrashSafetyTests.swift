@@ -125,55 +125,15 @@ extension RapportCLITests {
         @Test(.timeLimit(.minutes(4))) func twentyKillsAgainstAWebhookSink() throws {
             let count = 2_000
             let kills = 20
-            let scratch = try Scratch("crash-webhook")
-            let secret = makeWebhookSecret()
-            let log = scratch.file("hooks.jsonl")
-            let sink = try PeerProcess(script: "webhook_sink.py", arguments: [log], lifetime: 300)
+            let harness = try WebhookCrashHarness(
+                "crash-webhook", messages: count, store: "path = \"state/rapport.sqlite\"", leaseSeconds: 10,
+                batchSize: 50)
+            let (sink, config, environment, planned) = (
+                harness.sink, harness.config, harness.environment, harness.planned
+            )
             defer { sink.stop() }
-            let rows = (1...count).map { clientRow(String(format: "c-%04d", $0), name: "Client \($0)") }
-            try scratch.write("contacts.csv", csv(rows))
-            let config = try scratch.write(
-                "rapport.toml",
-                configuration(
-                    rest: """
-                        [email]
-                        transport = "maildir"
-                        maildir = "mail"
 
-                        [webhook]
-                        transport = "http"
-                        url = "http://127.0.0.1:\(sink.port)/ok"
-                        secret_env = "RAPPORT_TEST_SECRET"
-                        concurrency = 4
-
-                        [daemon]
-                        tick_seconds = 1
-                        batch_size = 50
-                        lease_seconds = 10
-                        # A busy test machine can make the sink answer late; such a retry must
-                        # not wait the default 5 minutes of the second step.
-                        retry_schedule = ["1s"]
-                        max_attempts = 100
-
-                        [rules.checkin]
-                        channel = "webhook"
-                        send_at = "00:00"
-                        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                        hours = "00:00-23:59"
-
-                        [rules.progress]
-                        enabled = false
-                        """))
-            let environment = ["RAPPORT_TEST_SECRET": secret]
-            let plan = try rapport(["plan", "--config", config], environment: environment, timeout: .seconds(60))
-            try #require(plan.status == 0, "\(plan)")
-            let planned = Set(
-                try queue(config: config, environment: environment).filter { $0.channel == "webhook" }.map(\.id))
-            try #require(planned.count == count, "planned \(planned.count)")
-
-            func logSize() -> Int {
-                ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? NSNumber)?.intValue ?? 0
-            }
+            let logSize = harness.logSize
             var generator = SeededGenerator(seed: 20_261_202)
             var killedMidSend = 0
             var failures: [Substring] = []
@@ -210,9 +170,7 @@ extension RapportCLITests {
             )
             if !failures.isEmpty { print("crash harness: \(failures.count) transient failures, e.g. \(failures[0])") }
 
-            let received = try webhookRecords(at: log).compactMap {
-                ($0["headers"] as? [String: String])?["webhook-id"]
-            }
+            let received = try harness.receivedIDs()
             let distinct = Set(received)
             let duplicates = received.count - distinct.count
             #expect(
@@ -224,5 +182,77 @@ extension RapportCLITests {
                 "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, 0 lost, \(duplicates) duplicates"
             )
         }
+    }
+}
+
+/// What a webhook crash harness starts from: `messages` check-ins due now to a real webhook
+/// sink (concurrency 4, retried after 1 s), planned and listed.
+struct WebhookCrashHarness {
+    let scratch: Scratch
+    let sink: PeerProcess
+    /// The sink's record: a JSON line per request.
+    let log: String
+    let config: String
+    let environment: [String: String]
+    /// The ids of the planned webhook messages.
+    let planned: Set<String>
+
+    /// `store`: the `[store]` table's line (`path = …` or `url = …`).
+    init(_ name: String, messages count: Int, store: String, leaseSeconds: Int, batchSize: Int) throws {
+        scratch = try Scratch(name)
+        let secret = makeWebhookSecret()
+        log = scratch.file("hooks.jsonl")
+        sink = try PeerProcess(script: "webhook_sink.py", arguments: [log], lifetime: 300)
+        let rows = (1...count).map { clientRow(String(format: "c-%04d", $0), name: "Client \($0)") }
+        try scratch.write("contacts.csv", csv(rows))
+        config = try scratch.write(
+            "rapport.toml",
+            configuration(
+                rest: """
+                    [email]
+                    transport = "maildir"
+                    maildir = "mail"
+
+                    [webhook]
+                    transport = "http"
+                    url = "http://127.0.0.1:\(sink.port)/ok"
+                    secret_env = "RAPPORT_TEST_SECRET"
+                    concurrency = 4
+
+                    [daemon]
+                    tick_seconds = 1
+                    batch_size = \(batchSize)
+                    lease_seconds = \(leaseSeconds)
+                    # A busy test machine can make the sink answer late; such a retry must
+                    # not wait the default 5 minutes of the second step.
+                    retry_schedule = ["1s"]
+                    max_attempts = 100
+
+                    [rules.checkin]
+                    channel = "webhook"
+                    send_at = "00:00"
+                    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                    hours = "00:00-23:59"
+
+                    [rules.progress]
+                    enabled = false
+                    """
+            ).replacingOccurrences(of: "path = \"state/rapport.sqlite\"", with: store))
+        environment = ["RAPPORT_TEST_SECRET": secret]
+        let plan = try rapport(["plan", "--config", config], environment: environment, timeout: .seconds(60))
+        try #require(plan.status == 0, "\(plan)")
+        planned = Set(
+            try queue(config: config, environment: environment).filter { $0.channel == "webhook" }.map(\.id))
+        try #require(planned.count == count, "planned \(planned.count)")
+    }
+
+    /// The sink's record's size in bytes.
+    func logSize() -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// The `webhook-id` of every request the sink received, repeats included.
+    func receivedIDs() throws -> [String] {
+        try webhookRecords(at: log).compactMap { ($0["headers"] as? [String: String])?["webhook-id"] }
     }
 }

@@ -70,7 +70,7 @@ final class TimedTransport: Transport {
         ).replacingOccurrences(of: "maildir = \"state/mail\"", with: "maildir = \"state/mail\"\n" + emailLimits)
         let configuration = try sandbox.load(toml)
         let engine = Engine(
-            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
             transports: Transports(pools: [.email: email, .webhook: webhook]), logger: Logger(label: "test"))
         prepare(engine)
@@ -188,7 +188,7 @@ final class TimedTransport: Transport {
         let sandbox = Sandbox()
         let emailLog = TimedTransport.Log()
         let hookLog = TimedTransport.Log()
-        let readOnly = Mutex<SQLiteOutbox?>(nil)
+        let readOnly = Mutex<Outbox?>(nil)
         // After the first email is handed over, the store turns read-only (SQLite's
         // query_only: every write fails with SQLITE_READONLY, as on a read-only file system).
         let flip: @Sendable () -> Void = {
@@ -201,7 +201,7 @@ final class TimedTransport: Transport {
         let engine = try engine(
             sandbox, email: [TimedTransport("email", delay: .zero, log: emailLog, afterDelivery: flip)],
             webhook: [TimedTransport("hook", delay: .milliseconds(50), log: hookLog)])
-        let outbox = try #require(engine.store as? SQLiteOutbox)
+        let outbox = try #require(engine.store as? Outbox)
         readOnly.withLock { $0 = outbox }
         let error = #expect(throws: StoreError.self) { try engine.dispatch(now: { [now] in now }) }
         #expect(error?.code == .unwritable, "\(String(describing: error))")

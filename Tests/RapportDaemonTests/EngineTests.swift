@@ -42,7 +42,7 @@ final class ScriptedTransport: Transport {
                 "[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\n"
                     + "channel = \"\(progressChannel)\"\n" + extra))
         return Engine(
-            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
             transports: Transports(email: transport, webhook: transport), logger: Logger(label: "test"),
             jitter: { 1.0 })

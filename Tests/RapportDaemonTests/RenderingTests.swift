@@ -10,7 +10,7 @@ import Testing
     func engine(_ sandbox: Sandbox, _ extra: String = "") throws -> Engine {
         sandbox.write("contacts.json", sampleContacts)
         let configuration = try sandbox.load(sandbox.config(extra))
-        let store = try SQLiteOutbox(path: configuration.storePath)
+        let store = try Outbox(sqlitePath: configuration.storePath)
         return Engine(
             configuration: configuration, store: store, renderer: try Renderer(configuration: configuration),
             transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
@@ -105,7 +105,7 @@ import Testing
                 require_approval = false
                 """), environment: ["SECRET": secret])
         let engine = Engine(
-            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
             transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
         try engine.reloadDataIfChanged()
@@ -158,7 +158,7 @@ import Testing
         sandbox.write("contacts.json", "[\(people.joined(separator: ",\n"))]")
         let configuration = try sandbox.load(sandbox.config(templates: "t", "[rules.progress]\nenabled = false"))
         let engine = Engine(
-            configuration: configuration, store: try SQLiteOutbox(path: configuration.storePath),
+            configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
             renderer: try Renderer(configuration: configuration),
             transports: try Transports(configuration: configuration), logger: Logger(label: "test"))
         try engine.reloadDataIfChanged()

@@ -12,8 +12,8 @@ import Testing
         }
     }
 
-    @Test func nothingIsQueuedWithoutASubscription() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func nothingIsQueuedWithoutASubscription(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         try Sample.insert([Sample.planned("a")], into: store)
         let claimed = try store.claimDue(now: Sample.now, limit: 10, owner: "d", leaseSeconds: 60)
@@ -24,8 +24,8 @@ import Testing
         #expect(try store.eventCounts().isEmpty)
     }
 
-    @Test func subscribedChangesAreQueuedWithTheirMessage() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func subscribedChangesAreQueuedWithTheirMessage(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         try store.subscribe(to: Set(LifecycleEventType.allCases))
         #expect(try store.subscriptions() == Set(LifecycleEventType.allCases))

@@ -4,8 +4,8 @@ import RapportStore
 import Testing
 
 @Suite struct MessageCountTests {
-    @Test func countsGroupByStateKindAndChannelWithTheDueOnes() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func countsGroupByStateKindAndChannelWithTheDueOnes(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let later = Sample.now.addingTimeInterval(3600)
         try Sample.insert([Sample.planned("a"), Sample.planned("b"), Sample.planned("c", due: later)], into: store)

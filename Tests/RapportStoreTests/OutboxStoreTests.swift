@@ -1,13 +1,12 @@
 import Foundation
-import GRDB
 import RapportCore
 import RapportStore
 import Testing
 
 /// The outbox contract. Written against `OutboxStore`, so every backend runs the same suite.
 @Suite struct OutboxStoreTests {
-    @Test func storesPlansOnceAndReportsThemToThePlanner() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func storesPlansOnceAndReportsThemToThePlanner(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let messages = [Sample.planned("a"), Sample.planned("b", due: Sample.now.addingTimeInterval(3600))]
         try Sample.insert(messages, into: store)
@@ -23,8 +22,8 @@ import Testing
         #expect(try store.events(messageID: messages[0].id).map(\.action) == ["plan"])
     }
 
-    @Test func claimsOnlyDueMessagesOnceAndRecordsOutcomes() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func claimsOnlyDueMessagesOnceAndRecordsOutcomes(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let due = Sample.planned("a")
         let later = Sample.planned("b", due: Sample.now.addingTimeInterval(3600))
@@ -59,8 +58,10 @@ import Testing
         #expect(try store.attempts(messageID: due.id).map(\.latencyMilliseconds) == [12, 5])
     }
 
-    @Test func anExpiredLeaseIsClaimedAgainAndALateResultDoesNotOverwrite() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func anExpiredLeaseIsClaimedAgainAndALateResultDoesNotOverwrite(
+        backend: Backend
+    ) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let message = Sample.planned("a")
         try Sample.insert([message], into: store)
@@ -80,8 +81,8 @@ import Testing
         #expect(try store.message(id: message.id)?.state == .sent)
     }
 
-    @Test func releasingLeasesRetriesInterruptedSendsAtOnce() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func releasingLeasesRetriesInterruptedSendsAtOnce(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         try Sample.insert([Sample.planned("a"), Sample.planned("b")], into: store)
         _ = try store.claimDue(now: Sample.now, limit: 10, owner: "one", leaseSeconds: 600)
@@ -90,8 +91,9 @@ import Testing
         #expect(retried.count == 2)
     }
 
-    @Test func operatorActionsFollowTheStateMachineAndAreAudited() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func operatorActionsFollowTheStateMachineAndAreAudited(backend: Backend) throws
+    {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let message = Sample.planned("a", state: .pendingApproval)
         try Sample.insert([message], into: store, approval: true)
@@ -121,8 +123,8 @@ import Testing
         #expect(try store.message(id: id)?.closedBy == "carol")
     }
 
-    @Test func cancelRacesSafelyWithDispatch() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func cancelRacesSafelyWithDispatch(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let message = Sample.planned("a")
         try Sample.insert([message], into: store)
@@ -131,8 +133,9 @@ import Testing
         #expect(result.first?.refusal?.contains("sending") == true)
     }
 
-    @Test func planChangesRetimeCancelAndRefreshOnlyOpenMessages() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func planChangesRetimeCancelAndRefreshOnlyOpenMessages(backend: Backend) throws
+    {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let open = Sample.planned("a", state: .pendingApproval)
         let sent = Sample.planned("b")
@@ -170,8 +173,8 @@ import Testing
         #expect(try store.message(id: open.id)?.reason == "contact removed")
     }
 
-    @Test func listsByFilterAndResolvesPrefixes() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func listsByFilterAndResolvesPrefixes(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let messages = (0..<5).map { Sample.planned("c\($0)") }
         try Sample.insert(messages, into: store)
@@ -185,38 +188,42 @@ import Testing
     }
 }
 
-@Suite struct SQLiteFileTests {
+@Suite struct StoreFileTests {
     @Test func theStoreFileIsPrivateAndSurvivesReopening() throws {
         let temporary = try TemporaryStore()
         try Sample.insert([Sample.planned("a")], into: temporary.store)
         let path = temporary.directory + "/outbox.sqlite"
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let reopened = try SQLiteOutbox(path: path)
+        let reopened = try Outbox(sqlitePath: path)
         #expect(try reopened.messages(matching: MessageFilter()).count == 1)
     }
 
-    @Test func refusesAStoreWrittenByANewerRapport() throws {
-        let temporary = try TemporaryStore()
-        let path = temporary.directory + "/outbox.sqlite"
-        try temporary.store.pool.write { db in
-            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
+    @Test(arguments: Backend.available) func refusesAStoreWrittenByANewerRapport(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
+        switch backend {
+        case .sqlite:
+            try temporary.store.executeForTesting(
+                "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
+        case .postgres:
+            try temporary.store.executeForTesting(
+                "INSERT INTO rapport_migration (name, applied_at) VALUES ('v99: from the future', 0)")
         }
         #expect {
-            _ = try SQLiteOutbox(path: path)
+            _ = try Outbox(location: temporary.location)
         } throws: { error in
             (error as? StoreError)?.code == .newerSchema
         }
     }
 
-    @Test func theAuditTrailIsAppendOnly() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func theAuditTrailIsAppendOnly(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         try Sample.insert([Sample.planned("a")], into: temporary.store)
         #expect(throws: (any Error).self) {
-            try temporary.store.pool.write { db in try db.execute(sql: "UPDATE event SET actor = 'mallory'") }
+            try temporary.store.executeForTesting("UPDATE event SET actor = 'mallory'")
         }
         #expect(throws: (any Error).self) {
-            try temporary.store.pool.write { db in try db.execute(sql: "DELETE FROM event") }
+            try temporary.store.executeForTesting("DELETE FROM event")
         }
     }
 }

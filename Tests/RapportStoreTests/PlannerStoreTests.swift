@@ -5,8 +5,8 @@ import Testing
 
 /// The store's side of planner depth: touchpoints, stale skips and the lateness bound on claims.
 @Suite struct PlannerStoreTests {
-    @Test func touchpointsReachThePlannerAsTheLatestPerContact() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func touchpointsReachThePlannerAsTheLatestPerContact(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         for offset in [0.0, 86_400, 3600] {
             try store.recordTouchpoint(
@@ -19,8 +19,10 @@ import Testing
         #expect(try store.touchpoints(contactID: "c2").isEmpty)
     }
 
-    @Test func aMessageBeyondItsLatenessIsNotClaimedAndCanBeSkippedAsStale() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func aMessageBeyondItsLatenessIsNotClaimedAndCanBeSkippedAsStale(
+        backend: Backend
+    ) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let late = Sample.planned("c1", due: Sample.now.addingTimeInterval(-2 * 86_400))
         let fresh = Sample.planned("c2", due: Sample.now.addingTimeInterval(-3600))

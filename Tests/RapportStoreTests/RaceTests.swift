@@ -13,10 +13,10 @@ import Testing
     /// An operator's cancel and the dispatcher's claim, from two connections at the same moment:
     /// either the cancel wins and nothing is claimed, or the claim wins and the cancel is refused.
     /// Never both, never neither.
-    @Test func cancelRacesDispatchWithExactlyTwoOutcomes() throws {
-        let temporary = try TemporaryStore()
+    @Test(arguments: Backend.available) func cancelRacesDispatchWithExactlyTwoOutcomes(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
         let operatorSide = temporary.store
-        let daemonSide = try SQLiteOutbox(path: temporary.directory + "/outbox.sqlite")
+        let daemonSide = try Outbox(location: temporary.location)
         var cancelWins = 0
         var claimWins = 0
         for round in 0..<150 {

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The outbox schema, as a sequence of migrations that upgrade a store in place.
-enum OutboxMigrations {
+enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: outbox, attempts, audit trail") { db in
@@ -185,6 +185,10 @@ enum OutboxMigrations {
                     CREATE TABLE setting (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                     CREATE INDEX message_by_update ON message (updated_at);
                     """)
+        }
+        migrator.registerMigration("v5-store: attempt owner") { db in
+            // Which daemon made the attempt (`host:pid`), when several share a store.
+            try db.execute(sql: "ALTER TABLE attempt ADD COLUMN owner TEXT")
         }
         return migrator
     }

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import RapportCore
 
-extension SQLiteOutbox: OperatorStore {
+extension Outbox: OperatorStore {
     // MARK: - Operator actions
 
     public func perform(_ action: OperatorAction, on ids: [String], actor: String, note: String?, at date: Date)
@@ -16,12 +15,12 @@ extension SQLiteOutbox: OperatorStore {
     /// One action on one message: a single conditional UPDATE, so it either applies to the state
     /// it was checked against or, racing the dispatcher, is refused.
     static func perform(
-        _ action: OperatorAction, on id: String, actor: String, note: String?, at date: Date, in db: Database
+        _ action: OperatorAction, on id: String, actor: String, note: String?, at date: Date, in db: any SQLConnection
     ) throws -> ActionResult {
         let now = date.timeIntervalSince1970
         guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?", arguments: [id])
+            let row = try db.fetchOne(
+                sql: "SELECT state, requires_approval, approved_at FROM message WHERE id = ?", arguments: [id])
         else {
             return ActionResult(id: id, from: nil, to: nil, refusal: "no message with id \(id)")
         }
@@ -96,10 +95,15 @@ extension SQLiteOutbox: OperatorStore {
             let transports = String(decoding: try JSONEncoder().encode(heartbeat.transports), as: UTF8.self)
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO daemon (
+                    INSERT INTO daemon (
                         owner, host, pid, version, started_at, tick_seconds, last_tick_at, last_error, last_error_at,
                         transports, stopped_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (owner) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+                        version = excluded.version, started_at = excluded.started_at,
+                        tick_seconds = excluded.tick_seconds, last_tick_at = excluded.last_tick_at,
+                        last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+                        transports = excluded.transports, stopped_at = excluded.stopped_at
                     """,
                 arguments: [
                     heartbeat.owner, heartbeat.host, heartbeat.pid, heartbeat.version,
@@ -113,7 +117,7 @@ extension SQLiteOutbox: OperatorStore {
 
     public func heartbeats() throws(StoreError) -> [DaemonHeartbeat] {
         try read("reading heartbeats") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM daemon ORDER BY COALESCE(last_tick_at, started_at) DESC").map {
+            try db.fetchAll(sql: "SELECT * FROM daemon ORDER BY COALESCE(last_tick_at, started_at) DESC").map {
                 row in
                 DaemonHeartbeat(
                     owner: row["owner"], host: row["host"], pid: row["pid"], version: row["version"],
@@ -133,7 +137,7 @@ extension SQLiteOutbox: OperatorStore {
     public func auditEvents(matching filter: AuditFilter) throws(StoreError) -> [AuditEvent] {
         try read("reading the audit trail") { db in
             var clauses: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
+            var arguments: [any StoreBindable] = []
             if filter.operatorsOnly { clauses.append("actor NOT IN ('planner', 'dispatcher')") }
             if let actor = filter.actor {
                 clauses.append("actor = ?")
@@ -159,7 +163,7 @@ extension SQLiteOutbox: OperatorStore {
                 sql =
                     "SELECT * FROM (\(sql.replacingOccurrences(of: "ORDER BY id", with: "ORDER BY id DESC")) LIMIT \(limit)) ORDER BY id"
             }
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.event(from:))
+            return try db.fetchAll(sql: sql, arguments: arguments).map(Self.event(from:))
         }
     }
 
@@ -171,14 +175,17 @@ extension SQLiteOutbox: OperatorStore {
     public func recordKinds(_ kinds: [String: ContactKind], at date: Date) throws(StoreError) -> [KindChange] {
         try write("recording contact kinds") { db in
             var known: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT contact_id, kind FROM contact_kind") {
+            for row in try db.fetchAll(sql: "SELECT contact_id, kind FROM contact_kind") {
                 known[row["contact_id"]] = row["kind"]
             }
             var changes: [KindChange] = []
             let now = date.timeIntervalSince1970
             for (contact, kind) in kinds.sorted(by: { $0.key < $1.key }) where known[contact] != kind.rawValue {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO contact_kind (contact_id, kind, since) VALUES (?, ?, ?)",
+                    sql: """
+                        INSERT INTO contact_kind (contact_id, kind, since) VALUES (?, ?, ?)
+                        ON CONFLICT (contact_id) DO UPDATE SET kind = excluded.kind, since = excluded.since
+                        """,
                     arguments: [contact, kind.rawValue, now])
                 guard let previous = known[contact].flatMap(ContactKind.init(rawValue:)) else { continue }
                 changes.append(KindChange(contactID: contact, from: previous, to: kind))
@@ -194,8 +201,7 @@ extension SQLiteOutbox: OperatorStore {
     public func activity() throws(StoreError) -> [String: ContactActivity] {
         try read("summarising contact activity") { db in
             var result: [String: ContactActivity] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.fetchAll(
                 sql: """
                     SELECT contact_id, MAX(sent_at) AS last_sent,
                         MIN(CASE WHEN state IN \(Self.openStates) THEN due_at END) AS next_due
@@ -208,8 +214,7 @@ extension SQLiteOutbox: OperatorStore {
                 activity.nextDueAt = Self.optionalDate(row["next_due"])
                 result[contact] = activity
             }
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.fetchAll(
                 sql: """
                     SELECT m.contact_id, m.rule FROM message m
                     JOIN (SELECT contact_id, MIN(due_at) AS due FROM message WHERE state IN \(Self.openStates)
@@ -220,8 +225,7 @@ extension SQLiteOutbox: OperatorStore {
             {
                 result[row["contact_id"]]?.nextRule = RuleID(parsing: row["rule"])
             }
-            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id")
-            {
+            for row in try db.fetchAll(sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id") {
                 let contact: String = row["contact_id"]
                 result[contact, default: ContactActivity(contactID: contact)].lastTouchpointAt = Self.date(row["at"])
             }
@@ -229,7 +233,7 @@ extension SQLiteOutbox: OperatorStore {
         }
     }
 
-    static func event(from row: Row) -> AuditEvent {
+    static func event(from row: any StoreRow) -> AuditEvent {
         AuditEvent(
             at: date(row["at"]), actor: row["actor"], action: row["action"], messageID: row["message_id"],
             fromState: (row["from_state"] as String?).flatMap(MessageState.init(rawValue:)),

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import RapportCore
 
-extension SQLiteOutbox: SuppressionStore {
+extension Outbox: SuppressionStore {
     public func suppress(
         address: String, keepAddress: Bool, reason: String, source: String, actor: String, at date: Date
     ) throws(StoreError) -> [String] {
@@ -16,7 +15,7 @@ extension SQLiteOutbox: SuppressionStore {
     /// The body of ``suppress(address:keepAddress:reason:source:actor:at:)``, for use inside
     /// another write (erasure, a delivery outcome).
     static func suppress(
-        _ db: Database, address: String, keepAddress: Bool, reason: String, source: String, actor: String,
+        _ db: any SQLConnection, address: String, keepAddress: Bool, reason: String, source: String, actor: String,
         at now: Double
     ) throws -> [String] {
         let hash = SuppressedAddress.hash(address)
@@ -26,16 +25,15 @@ extension SQLiteOutbox: SuppressionStore {
                 INSERT INTO suppression (address_hash, address, reason, source, created_at, created_by)
                 VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (address_hash) DO UPDATE SET
-                    address = coalesce(excluded.address, address), reason = excluded.reason, source = excluded.source
+                    address = coalesce(excluded.address, suppression.address), reason = excluded.reason, source = excluded.source
                 """,
             arguments: [hash, stored, reason, source, now, actor])
         try emitSuppressed(db, addressHash: hash, address: stored, reason: reason, source: source, at: now)
         let cancelReason = "address suppressed (\(source)): \(reason)"
-        let open = try Row.fetchAll(
-            db,
+        let open = try db.fetchAll(
             sql: """
                 SELECT id, state, contact_id FROM message
-                WHERE recipient_address = ? COLLATE NOCASE AND recipient_address IS NOT NULL
+                WHERE \(db.dialect.equalsIgnoringCase("recipient_address", "?")) AND recipient_address IS NOT NULL
                     AND channel = 'email' AND state IN \(openStates)
                 """,
             arguments: [address.trimmingCharacters(in: .whitespaces)])
@@ -60,7 +58,7 @@ extension SQLiteOutbox: SuppressionStore {
 
     public func suppressions() throws(StoreError) -> [Suppression] {
         try read("reading the suppression list") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM suppression ORDER BY created_at DESC, address_hash").map { row in
+            try db.fetchAll(sql: "SELECT * FROM suppression ORDER BY created_at DESC, address_hash").map { row in
                 Suppression(
                     addressHash: row["address_hash"], address: row["address"], reason: row["reason"],
                     source: row["source"], createdAt: Date(timeIntervalSince1970: row["created_at"]),

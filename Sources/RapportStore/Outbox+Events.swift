@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import RapportCore
 
-extension SQLiteOutbox: EventStore {
+extension Outbox: EventStore {
     public func subscribe(to types: Set<LifecycleEventType>) throws(StoreError) {
         try write("recording event subscriptions") { db in
             try db.execute(sql: "DELETE FROM event_subscription")
@@ -14,7 +13,9 @@ extension SQLiteOutbox: EventStore {
 
     public func subscriptions() throws(StoreError) -> Set<LifecycleEventType> {
         try read("reading event subscriptions") { db in
-            Set(try String.fetchAll(db, sql: "SELECT type FROM event_subscription").compactMap(LifecycleEventType.init))
+            Set(
+                try db.fetchValues(String.self, sql: "SELECT type FROM event_subscription").compactMap(
+                    LifecycleEventType.init))
         }
     }
 
@@ -23,8 +24,7 @@ extension SQLiteOutbox: EventStore {
     {
         try write("claiming due events") { db in
             let t = now.timeIntervalSince1970
-            return try Row.fetchAll(
-                db,
+            return try db.fetchAll(
                 sql: """
                     UPDATE lifecycle_event SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
                         attempts = attempts + 1
@@ -67,7 +67,7 @@ extension SQLiteOutbox: EventStore {
     public func eventCounts() throws(StoreError) -> [String: Int] {
         try read("counting events") { db in
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM lifecycle_event GROUP BY state") {
+            for row in try db.fetchAll(sql: "SELECT state, count(*) AS n FROM lifecycle_event GROUP BY state") {
                 counts[row["state"]] = row["n"]
             }
             return counts
@@ -75,47 +75,74 @@ extension SQLiteOutbox: EventStore {
     }
 
     /// Whether anyone subscribed to `type` (checked once per plan, not per message).
-    static func isSubscribed(_ db: Database, _ type: LifecycleEventType) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM event_subscription WHERE type = ?)", arguments: [type.rawValue])
+    static func isSubscribed(_ db: any SQLConnection, _ type: LifecycleEventType) throws -> Bool {
+        try db.fetchValue(
+            Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM event_subscription WHERE type = ?)",
+            arguments: [type.rawValue])
             ?? false
     }
 
     /// Queues a lifecycle event about a message, in the caller's transaction, if anyone
     /// subscribed to its type. The body is fixed now (`{"type", "timestamp", "data"}`), so every
     /// retry carries the same bytes and the same `webhook-id`.
-    static func emit(_ db: Database, _ type: LifecycleEventType, message id: String, detail: String?, at now: Double)
+    static func emit(
+        _ db: any SQLConnection, _ type: LifecycleEventType, message id: String, detail: String?, at now: Double
+    )
         throws
     {
+        let d = db.dialect
+        let data = d.jsonObject([
+            ("message_id", "m.id"), ("contact_id", "m.contact_id"), ("kind", "m.contact_kind"), ("rule", "m.rule"),
+            ("channel", "m.channel"), ("state", "m.state"),
+            ("due_at", d.isoTimestamp("m.due_at", milliseconds: false)), ("attempts", "m.attempts"),
+            ("detail", d.typed("?3", as: "text")),
+        ])
         try db.executeCached(
             sql: """
                 INSERT INTO lifecycle_event (event_id, type, body, created_at, next_attempt_at)
-                SELECT 'evt_' || lower(hex(randomblob(12))), ?1,
-                    json_object('type', ?1, 'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', ?2, 'unixepoch'),
-                        'data', json_object('message_id', m.id, 'contact_id', m.contact_id, 'kind', m.contact_kind,
-                            'rule', m.rule, 'channel', m.channel, 'state', m.state,
-                            'due_at', strftime('%Y-%m-%dT%H:%M:%SZ', m.due_at, 'unixepoch'),
-                            'attempts', m.attempts, 'detail', ?3)),
+                SELECT ?5, ?1,
+                    \(eventBody(d, data: data)),
                     ?2, ?2
                 FROM message m
                 WHERE m.id = ?4 AND EXISTS (SELECT 1 FROM event_subscription WHERE type = ?1)
                 """,
-            arguments: [type.rawValue, now, detail, id])
+            arguments: [type.rawValue, now, detail, id, newEventID()])
     }
 
     /// Queues `contact.suppressed`, if subscribed. The address is left out when it was erased.
     static func emitSuppressed(
-        _ db: Database, addressHash: String, address: String?, reason: String, source: String, at now: Double
+        _ db: any SQLConnection, addressHash: String, address: String?, reason: String, source: String, at now: Double
     ) throws {
+        let d = db.dialect
+        let data = d.jsonObject([
+            ("address", d.typed("?3", as: "text")), ("address_hash", d.typed("?4", as: "text")),
+            ("reason", d.typed("?5", as: "text")), ("source", d.typed("?6", as: "text")),
+        ])
         try db.execute(
             sql: """
                 INSERT INTO lifecycle_event (event_id, type, body, created_at, next_attempt_at)
-                SELECT 'evt_' || lower(hex(randomblob(12))), ?1,
-                    json_object('type', ?1, 'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', ?2, 'unixepoch'),
-                        'data', json_object('address', ?3, 'address_hash', ?4, 'reason', ?5, 'source', ?6)),
-                    ?2, ?2
+                SELECT ?7, ?1, \(eventBody(d, data: data)), ?2, ?2
                 WHERE EXISTS (SELECT 1 FROM event_subscription WHERE type = ?1)
                 """,
-            arguments: [LifecycleEventType.contactSuppressed.rawValue, now, address, addressHash, reason, source])
+            arguments: [
+                LifecycleEventType.contactSuppressed.rawValue, now, address, addressHash, reason, source, newEventID(),
+            ])
+    }
+
+    /// `{"type": ?1, "timestamp": ?2 as ISO 8601, "data": …}`.
+    private static func eventBody(_ d: SQLDialect, data: String) -> String {
+        d.jsonAsText(
+            d.jsonObject([
+                ("type", d.typed("?1", as: "text")),
+                ("timestamp", d.isoTimestamp(d.typed("?2", as: "double precision"), milliseconds: true)),
+                ("data", data),
+            ]))
+    }
+
+    /// A new event id, `evt_` and 24 random hex digits: the `webhook-id` of every delivery of it.
+    static func newEventID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "evt_"
+            + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

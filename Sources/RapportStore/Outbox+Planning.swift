@@ -1,19 +1,18 @@
 import Foundation
-import GRDB
 
 /// What the engine needs to tell whether a plan is still current.
-extension SQLiteOutbox {
+extension Outbox {
     public func planningMarker() throws(StoreError) -> String {
         try read("reading the planning marker") { db in
-            let event = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event") ?? 0
-            let message = try Double.fetchOne(db, sql: "SELECT max(updated_at) FROM message") ?? 0
+            let event = try db.fetchValue(Int64.self, sql: "SELECT max(id) FROM event") ?? 0
+            let message = try db.fetchValue(Double.self, sql: "SELECT max(updated_at) FROM message") ?? 0
             return "\(event)/\(message)"
         }
     }
 
     public func planFingerprint() throws(StoreError) -> String? {
         try read("reading the plan fingerprint") { db in
-            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'plan_fingerprint'")
+            try db.fetchValue(String.self, sql: "SELECT value FROM setting WHERE key = 'plan_fingerprint'")
         }
     }
 

@@ -1,62 +1,47 @@
 import Foundation
-import GRDB
 import RapportCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The outbox in one SQLite file (WAL mode), the embedded default.
-///
-/// Durability: `synchronous = FULL`, so a committed state change survives power loss, not just
-/// a crash of the process. Readers (the CLI) never block the daemon, and writers wait for each
-/// other up to the busy timeout instead of failing with "database is locked".
-public final class SQLiteOutbox: OutboxStore {
-    /// The connection pool; exposed to tests in this package.
-    package let pool: DatabasePool
-    public let path: String
-    /// The store file's device and inode when opened: ``checkReachable()`` notices a file that
-    /// was moved, deleted or replaced under the daemon.
-    private let identity: FileIdentity?
+/// The outbox: the durable home of every message, on SQLite (embedded, the default) or on
+/// PostgreSQL (several daemons sharing one database). The SQL is written once; the
+/// ``StoreDriver`` runs it and ``SQLDialect`` spells the few parts that differ.
+public final class Outbox: OutboxStore {
+    let driver: any StoreDriver
 
-    /// Opens (creating if needed, mode 0600) and migrates the store at `path`.
-    public init(path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
-        self.path = path
-        do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-            }
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(busyTimeout)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                // Deleted and overwritten content is zeroed, so erased personal data does not
-                // linger in free pages of the file.
-                try db.execute(sql: "PRAGMA secure_delete = ON")
-            }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            identity = FileIdentity(path: path)
-        } catch {
-            throw StoreError(.open, "opening \(path)", "\(error)")
+    /// Where the store is: a file path, or a PostgreSQL URL without its password.
+    public var location: String { driver.location }
+
+    /// Whether this is the embedded SQLite store (one daemon, a lock file beside it).
+    public var isEmbedded: Bool { driver.dialect == .sqlite }
+
+    /// Opens (creating if needed, mode 0600) and migrates the SQLite store at `path`.
+    public init(sqlitePath path: String, busyTimeout: TimeInterval = 10) throws(StoreError) {
+        driver = try SQLiteDriver(path: path, busyTimeout: busyTimeout)
+    }
+
+    /// Connects to the PostgreSQL database `url` names
+    /// (`postgres://user:password@host:port/database`) and migrates it; several daemons may
+    /// share it. A server that cannot be reached is retried for `reconnectFor` before failing.
+    public init(postgresURL url: String, maxConnections: Int = 8, reconnectFor: Duration = .seconds(10))
+        throws(StoreError)
+    {
+        driver = try PostgresDriver(url: url, maxConnections: maxConnections, reconnectFor: reconnectFor)
+    }
+
+    /// Opens the store `location` names: a `postgres://` URL, or else a SQLite file path.
+    public convenience init(location: String) throws(StoreError) {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            try self.init(postgresURL: location)
+        } else {
+            try self.init(sqlitePath: location)
         }
-        let migrator = OutboxMigrations.migrator
-        do {
-            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                throw StoreError(
-                    .newerSchema, "opening \(path)",
-                    "the store was written by a newer version of Rapport; upgrade Rapport")
-            }
-            try migrator.migrate(pool)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.open, "migrating \(path)", "\(error)")
-        }
+    }
+
+    init(driver: any StoreDriver) {
+        self.driver = driver
     }
 
     // MARK: - Planning
@@ -65,16 +50,15 @@ public final class SQLiteOutbox: OutboxStore {
         try read("reading the outbox for planning") { db in
             var entries: [HistoryEntry] = []
             var hashes: [String: String] = [:]
-            let rows = try Row.fetchCursor(
-                db,
+            try db.forEachRow(
                 sql: """
                     SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
                         (state = 'skipped' AND reason LIKE 'stale%') AS stale
                     FROM message
-                    """)
-            while let row = try rows.next() {
+                    """, arguments: []
+            ) { row in
                 guard let rule = RuleID(parsing: row["rule"]), let state = MessageState(rawValue: row["state"]) else {
-                    continue
+                    return
                 }
                 let key = MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"])
                 let closedBy: String? = row["closed_by"]
@@ -90,12 +74,11 @@ public final class SQLiteOutbox: OutboxStore {
                 }
             }
             var touchpoints: [String: Date] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id")
-            {
+            for row in try db.fetchAll(sql: "SELECT contact_id, MAX(at) AS at FROM touchpoint GROUP BY contact_id") {
                 touchpoints[row["contact_id"]] = Self.date(row["at"])
             }
-            let optedOut = Set(try String.fetchAll(db, sql: "SELECT contact_id FROM opt_out"))
-            let suppressed = Set(try String.fetchAll(db, sql: "SELECT address_hash FROM suppression"))
+            let optedOut = Set(try db.fetchValues(String.self, sql: "SELECT contact_id FROM opt_out"))
+            let suppressed = Set(try db.fetchValues(String.self, sql: "SELECT address_hash FROM suppression"))
             return PlanningState(
                 history: History(entries, touchpoints: touchpoints, optedOut: optedOut, suppressed: suppressed),
                 sourceHashes: hashes)
@@ -152,36 +135,28 @@ public final class SQLiteOutbox: OutboxStore {
                     summary.retimed += 1
                 }
             }
-            for cancellation in changes.cancellations {
-                let from = try String.fetchOne(
-                    db, sql: "SELECT state FROM message WHERE id = ?", arguments: [cancellation.id])
+            /// Closes an open message as `state` for the planner; true when it was still open.
+            func close(_ id: String, as state: MessageState, action: String, reason: String) throws -> Bool {
+                let from = try db.fetchValue(
+                    String.self, sql: "SELECT state FROM message WHERE id = ?", arguments: [id])
                 try db.execute(
                     sql: """
-                        UPDATE message SET state = 'cancelled', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
+                        UPDATE message SET state = ?, reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
                         WHERE id = ? AND state IN \(Self.openStates)
                         """,
-                    arguments: [cancellation.reason, now, actor, now, cancellation.id])
-                if db.changesCount > 0 {
-                    try Self.log(
-                        db, at: now, actor: actor, action: "cancel", id: cancellation.id,
-                        from: from.flatMap(MessageState.init(rawValue:)), to: .cancelled, note: cancellation.reason)
-                    summary.cancelled += 1
-                }
+                    arguments: [state.rawValue, reason, now, actor, now, id])
+                guard db.changesCount > 0 else { return false }
+                try Self.log(
+                    db, at: now, actor: actor, action: action, id: id, from: from.flatMap(MessageState.init(rawValue:)),
+                    to: state, note: reason)
+                return true
             }
-            for skip in changes.skips {
-                let from = try String.fetchOne(db, sql: "SELECT state FROM message WHERE id = ?", arguments: [skip.id])
-                try db.execute(
-                    sql: """
-                        UPDATE message SET state = 'skipped', reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
-                        WHERE id = ? AND state IN \(Self.openStates)
-                        """,
-                    arguments: [skip.reason, now, actor, now, skip.id])
-                if db.changesCount > 0 {
-                    try Self.log(
-                        db, at: now, actor: actor, action: "skip", id: skip.id,
-                        from: from.flatMap(MessageState.init(rawValue:)), to: .skipped, note: skip.reason)
-                    summary.skipped += 1
-                }
+            for cancellation in changes.cancellations
+            where try close(cancellation.id, as: .cancelled, action: "cancel", reason: cancellation.reason) {
+                summary.cancelled += 1
+            }
+            for skip in changes.skips where try close(skip.id, as: .skipped, action: "skip", reason: skip.reason) {
+                summary.skipped += 1
             }
             for refresh in changes.refreshes {
                 let content = refresh.content
@@ -192,9 +167,9 @@ public final class SQLiteOutbox: OutboxStore {
                             sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
                             body_text = ?, body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?,
                             unsubscribe_url = ?,
-                            state = CASE WHEN requires_approval AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
-                            approved_at = CASE WHEN requires_approval THEN NULL ELSE approved_at END,
-                            approved_by = CASE WHEN requires_approval THEN NULL ELSE approved_by END
+                            state = CASE WHEN requires_approval <> 0 AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
+                            approved_at = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_at END,
+                            approved_by = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_by END
                         WHERE id = ? AND state IN \(Self.openStates)
                         """,
                     arguments: [
@@ -221,8 +196,7 @@ public final class SQLiteOutbox: OutboxStore {
     {
         try write("claiming due messages") { db in
             let t = now.timeIntervalSince1970
-            return try Row.fetchAll(
-                db,
+            return try db.fetchAll(
                 sql: """
                     UPDATE message SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
                         attempts = attempts + 1, updated_at = ?
@@ -232,14 +206,12 @@ public final class SQLiteOutbox: OutboxStore {
                                 OR (state = 'retry_wait' AND next_attempt_at <= ?))
                                AND (max_lateness IS NULL OR due_at + max_lateness >= ?)
                               OR (state = 'sending' AND lease_expires_at <= ?))
-                          AND (? IS NULL OR channel = ?)
+                          \(channel == nil ? "" : "AND channel = ?")
                         ORDER BY due_at, id
-                        LIMIT ?)
+                        LIMIT ? \(db.dialect.skipLockedRows))
                     RETURNING *
                     """,
-                arguments: [
-                    owner, t + leaseSeconds, t, t, t, t, t, channel?.rawValue, channel?.rawValue, limit,
-                ]
+                arguments: [owner, t + leaseSeconds, t, t, t, t, t] + (channel.map { [$0.rawValue] } ?? []) + [limit]
             ).map(Self.message(from:)).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
         }
     }
@@ -252,7 +224,7 @@ public final class SQLiteOutbox: OutboxStore {
     }
 
     /// The body of ``record(_:)`` for one outcome, inside the caller's transaction.
-    private static func record(_ db: Database, _ recorded: RecordedOutcome) throws {
+    private static func record(_ db: any SQLConnection, _ recorded: RecordedOutcome) throws {
         let (outcome, id, owner) = (recorded.outcome, recorded.id, recorded.owner)
         let (transport, startedAt, latency, date) = (
             recorded.transport, recorded.startedAt, recorded.latency, recorded.at
@@ -263,7 +235,7 @@ public final class SQLiteOutbox: OutboxStore {
         let outcomeName: String
         let detail: String
         /// Ends this daemon's lease with the given assignments; true when the lease was still ours.
-        func settle(_ assignments: String, _ values: StatementArguments) throws -> Bool {
+        func settle(_ assignments: String, _ values: [any StoreBindable]) throws -> Bool {
             try db.executeCached(
                 sql: """
                     UPDATE message SET \(assignments), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
@@ -301,8 +273,7 @@ public final class SQLiteOutbox: OutboxStore {
                     note: reason)
                 try Self.emit(db, .messageHeld, message: id, detail: reason, at: now)
             }
-            let others = try Row.fetchAll(
-                db,
+            let others = try db.fetchAll(
                 sql: """
                     SELECT id, state FROM message
                     WHERE channel = (SELECT channel FROM message WHERE id = ?) AND state IN ('scheduled', 'retry_wait')
@@ -321,10 +292,10 @@ public final class SQLiteOutbox: OutboxStore {
         }
         try db.executeCached(
             sql: """
-                INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO attempt (message_id, started_at, transport, outcome, detail, latency_ms, owner)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [id, startedAt.timeIntervalSince1970, transport, outcomeName, detail, milliseconds])
+            arguments: [id, startedAt.timeIntervalSince1970, transport, outcomeName, detail, milliseconds, owner])
         if !applied {
             // The lease was lost (expired and taken over); the attempt is on record, the state
             // belongs to whoever holds the message now.
@@ -341,7 +312,7 @@ public final class SQLiteOutbox: OutboxStore {
                 try db.execute(
                     sql: """
                         UPDATE message SET state = CASE WHEN next_attempt_at IS NULL THEN 'scheduled' ELSE 'retry_wait' END,
-                            attempts = max(0, attempts - 1), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                            attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
                         WHERE id = ? AND state = 'sending' AND lease_owner = ?
                         """,
                     arguments: [date.timeIntervalSince1970, id, owner])
@@ -353,9 +324,10 @@ public final class SQLiteOutbox: OutboxStore {
     public func releaseLeases(owner: String?, at date: Date) throws(StoreError) -> Int {
         try write("releasing leases") { db in
             let now = date.timeIntervalSince1970
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM message WHERE state = 'sending' AND (? IS NULL OR lease_owner = ?)",
-                arguments: [owner, owner])
+            let ids = try db.fetchValues(
+                String.self,
+                sql: "SELECT id FROM message WHERE state = 'sending' \(owner == nil ? "" : "AND lease_owner = ?")",
+                arguments: owner.map { [$0] } ?? [])
             for id in ids {
                 try db.execute(
                     sql: """
@@ -378,7 +350,7 @@ public final class SQLiteOutbox: OutboxStore {
     public func messages(matching filter: MessageFilter) throws(StoreError) -> [StoredMessage] {
         try read("listing messages") { db in
             var clauses: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
+            var arguments: [any StoreBindable] = []
             if !filter.states.isEmpty {
                 clauses.append("state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
                 arguments += filter.states.map(\.rawValue).sorted()
@@ -407,7 +379,9 @@ public final class SQLiteOutbox: OutboxStore {
                 arguments.append(rule.description)
             }
             if let manager = filter.accountManager {
-                clauses.append("json_extract(contact_json, '$.account_manager.name') = ? COLLATE NOCASE")
+                clauses.append(
+                    db.dialect.equalsIgnoringCase(
+                        db.dialect.jsonText("contact_json", path: ["account_manager", "name"]), "?"))
                 arguments.append(manager)
             }
             if let after = filter.dueAfter {
@@ -422,28 +396,28 @@ public final class SQLiteOutbox: OutboxStore {
             if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
             sql += " ORDER BY due_at, id"
             if let limit = filter.limit { sql += " LIMIT \(limit)" }
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.message(from:))
+            return try db.fetchAll(sql: sql, arguments: arguments).map(Self.message(from:))
         }
     }
 
     public func message(id: String) throws(StoreError) -> StoredMessage? {
         try read("reading message \(id)") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM message WHERE id = ?", arguments: [id]).map(Self.message(from:))
+            try db.fetchOne(sql: "SELECT * FROM message WHERE id = ?", arguments: [id]).map(Self.message(from:))
         }
     }
 
     public func ids(startingWith prefix: String, limit: Int) throws(StoreError) -> [String] {
         try read("looking up ids") { db in
-            try String.fetchAll(
-                db, sql: "SELECT id FROM message WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            try db.fetchValues(
+                String.self, sql: "SELECT id FROM message WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
                 arguments: [prefix, prefix + "\u{10FFFF}", limit])
         }
     }
 
     public func attempts(messageID: String) throws(StoreError) -> [DeliveryAttempt] {
         try read("reading attempts of \(messageID)") { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM attempt WHERE message_id = ? ORDER BY id", arguments: [messageID]
+            try db.fetchAll(
+                sql: "SELECT * FROM attempt WHERE message_id = ? ORDER BY id", arguments: [messageID]
             ).map { row in
                 DeliveryAttempt(
                     messageID: row["message_id"], startedAt: Self.date(row["started_at"]), transport: row["transport"],
@@ -455,7 +429,7 @@ public final class SQLiteOutbox: OutboxStore {
     public func countsByState() throws(StoreError) -> [MessageState: Int] {
         try read("counting messages") { db in
             var counts: [MessageState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM message GROUP BY state") {
+            for row in try db.fetchAll(sql: "SELECT state, COUNT(*) AS n FROM message GROUP BY state") {
                 if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             return counts
@@ -465,8 +439,7 @@ public final class SQLiteOutbox: OutboxStore {
     public func messageCounts(dueBy date: Date) throws(StoreError) -> [MessageCount] {
         try read("counting messages by state, kind and channel") { db in
             let t = date.timeIntervalSince1970
-            return try Row.fetchAll(
-                db,
+            return try db.fetchAll(
                 sql: """
                     SELECT state, contact_kind, channel, COUNT(*) AS n,
                         SUM(CASE WHEN (state = 'scheduled' AND due_at <= ?)
@@ -485,13 +458,13 @@ public final class SQLiteOutbox: OutboxStore {
     }
 
     public func checkReachable() throws(StoreError) {
-        let current = FileIdentity(path: path)
-        guard let current, current == identity else {
-            throw StoreError(
-                .unreachable, "checking \(path)",
-                current == nil ? "the file is gone" : "the file was replaced since the daemon opened it")
+        do {
+            try driver.checkReachable()
+        } catch DriverFailure.unreachable(let why) {
+            throw StoreError(.unreachable, "checking \(location)", why)
+        } catch {
+            throw StoreError(.unreachable, "checking \(location)", "\(error)")
         }
-        _ = try read("checking the store") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
     }
 
     // MARK: - Touchpoints
@@ -514,8 +487,8 @@ public final class SQLiteOutbox: OutboxStore {
 
     public func touchpoints(contactID: String) throws(StoreError) -> [Touchpoint] {
         try read("reading touchpoints of \(contactID)") { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM touchpoint WHERE contact_id = ? ORDER BY at DESC, id DESC",
+            try db.fetchAll(
+                sql: "SELECT * FROM touchpoint WHERE contact_id = ? ORDER BY at DESC, id DESC",
                 arguments: [contactID]
             ).map { row in
                 Touchpoint(
@@ -530,7 +503,8 @@ public final class SQLiteOutbox: OutboxStore {
     static let openStates = "('pending_approval', 'scheduled', 'held', 'retry_wait')"
 
     static func log(
-        _ db: Database, at: Double, actor: String, action: String, id: String?, from: MessageState?, to: MessageState?,
+        _ db: any SQLConnection, at: Double, actor: String, action: String, id: String?, from: MessageState?,
+        to: MessageState?,
         note: String?, contactID: String? = nil
     ) throws {
         try db.executeCached(
@@ -544,7 +518,7 @@ public final class SQLiteOutbox: OutboxStore {
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
     static func optionalDate(_ seconds: Double?) -> Date? { seconds.map(Date.init(timeIntervalSince1970:)) }
 
-    static func message(from row: Row) -> StoredMessage {
+    static func message(from row: any StoreRow) -> StoredMessage {
         let rule = RuleID(parsing: row["rule"]) ?? .checkin
         return StoredMessage(
             id: row["id"],
@@ -575,24 +549,25 @@ public final class SQLiteOutbox: OutboxStore {
             closedBy: row["closed_by"])
     }
 
-    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ operation: String, _ body: (any SQLConnection) throws -> T) throws(StoreError) -> T {
         do {
-            return try pool.read(body)
+            return try driver.read(body)
+        } catch DriverFailure.unreachable(let why) {
+            throw StoreError(.unreachable, operation, why)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(.query, operation, "\(error)")
         }
     }
 
-    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ operation: String, _ body: (any SQLConnection) throws -> T) throws(StoreError) -> T {
         do {
-            return try pool.write(body)
-        } catch let error as DatabaseError
-            where [.SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR].contains(error.resultCode)
-        {
-            let why =
-                error.resultCode == .SQLITE_FULL
-                ? "the disk is full" : error.resultCode == .SQLITE_READONLY ? "the store is read-only" : "I/O error"
-            throw StoreError(.unwritable, operation, "\(why) (\(error.message ?? "\(error)"))")
+            return try driver.write(body)
+        } catch DriverFailure.unwritable(let why) {
+            throw StoreError(.unwritable, operation, why)
+        } catch DriverFailure.unreachable(let why) {
+            throw StoreError(.unreachable, operation, why)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -601,32 +576,17 @@ public final class SQLiteOutbox: OutboxStore {
     }
 }
 
-/// A file's device and inode.
-struct FileIdentity: Hashable {
-    var device: UInt64
-    var inode: UInt64
-
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-    }
-}
-
-extension SQLiteOutbox {
-    /// Makes every later write fail with `SQLITE_READONLY` (or work again), as a read-only file
-    /// system would: for the tests of this package, which cannot make a file read-only for root.
+extension Outbox {
+    /// Makes every later write fail as a read-only file system would (or work again): for the
+    /// tests of this package, which cannot make a file read-only for root. SQLite only.
     package func simulateReadOnly(_ readOnly: Bool) throws {
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)") }
+        guard let sqlite = driver as? SQLiteDriver else { return }
+        try sqlite.setQueryOnly(readOnly)
     }
-}
 
-extension Database {
-    /// Runs one statement compiled once per connection: for the statements of the hot paths
-    /// (storing a plan, recording an outcome, the audit trail), where compiling and authorising
-    /// the SQL again for every message cost more than running it.
-    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
-        try cachedStatement(sql: sql).execute(arguments: arguments)
+    /// Runs raw SQL outside the store's API, in one transaction: for the tests of this package
+    /// (the audit trail's guards, corrupting a row on purpose).
+    package func executeForTesting(_ sql: String) throws {
+        try driver.write { db in try db.execute(sql: sql) }
     }
 }

@@ -1,9 +1,8 @@
 import Crypto
 import Foundation
-import GRDB
 import RapportCore
 
-extension SQLiteOutbox: ConsentStore {
+extension Outbox: ConsentStore {
     public func recordOptOut(_ optOut: OptOut) throws(StoreError) -> [String] {
         try write("recording the opt-out of \(optOut.contactID)") { db in
             let now = optOut.at.timeIntervalSince1970
@@ -20,8 +19,7 @@ extension SQLiteOutbox: ConsentStore {
                 note: "\(optOut.scope) by \(optOut.source)" + (optOut.note.map { ": \($0)" } ?? ""),
                 contactID: optOut.contactID)
             let reason = "contact opted out of \(optOut.scope) (\(optOut.source))"
-            let open = try Row.fetchAll(
-                db,
+            let open = try db.fetchAll(
                 sql: """
                     SELECT id, state, contact_id FROM message
                     WHERE contact_id = ? AND rule LIKE 'campaign:%' AND state IN \(Self.openStates)
@@ -33,7 +31,8 @@ extension SQLiteOutbox: ConsentStore {
 
     /// Cancels open messages (rows with `id`, `state`, `contact_id`) with the reason, one audit
     /// event each, inside the caller's transaction. Returns their ids.
-    static func cancel(_ db: Database, _ rows: [Row], reason: String, actor: String, at now: Double) throws -> [String]
+    static func cancel(_ db: any SQLConnection, _ rows: [any StoreRow], reason: String, actor: String, at now: Double)
+        throws -> [String]
     {
         for row in rows {
             let id: String = row["id"]
@@ -63,7 +62,7 @@ extension SQLiteOutbox: ConsentStore {
 
     public func optOuts() throws(StoreError) -> [OptOut] {
         try read("reading opt-outs") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM opt_out ORDER BY at DESC, contact_id").map { row in
+            try db.fetchAll(sql: "SELECT * FROM opt_out ORDER BY at DESC, contact_id").map { row in
                 OptOut(
                     contactID: row["contact_id"], scope: row["scope"], at: Self.date(row["at"]), source: row["source"],
                     actor: row["actor"], note: row["note"])
@@ -77,13 +76,13 @@ extension SQLiteOutbox: ConsentStore {
         let pseudonym = Self.pseudonym(for: contactID)
         let report = try write("forgetting \(pseudonym)") { db in
             let now = date.timeIntervalSince1970
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM message WHERE contact_id = ?", arguments: [contactID])
+            let ids = try db.fetchValues(
+                String.self, sql: "SELECT id FROM message WHERE contact_id = ?", arguments: [contactID])
             // Every address the person was written to (and the data's, if given) stays
             // suppressed as a hash only, so a later import does not bring them back.
             var addresses = Set(
-                try String.fetchAll(
-                    db,
+                try db.fetchValues(
+                    String.self,
                     sql: "SELECT DISTINCT lower(recipient_address) FROM message "
                         + "WHERE contact_id = ? AND recipient_address IS NOT NULL",
                     arguments: [contactID]))
@@ -125,7 +124,7 @@ extension SQLiteOutbox: ConsentStore {
             }
             // The audit trail is append-only but for erasure, which rewrites the notes of this
             // person's events (they may hold a name or an address) inside this transaction.
-            try db.execute(sql: "DROP TRIGGER event_is_append_only_update")
+            for statement in db.dialect.liftAuditGuard { try db.execute(sql: statement) }
             try db.execute(
                 sql: """
                     UPDATE event SET note = NULL, contact_id = ?
@@ -136,13 +135,10 @@ extension SQLiteOutbox: ConsentStore {
             // Notes elsewhere that quote an address (an operator's suppression, say) go too.
             for address in addresses.sorted() {
                 try db.execute(
-                    sql: "UPDATE event SET note = NULL WHERE instr(lower(note), ?) > 0", arguments: [address])
+                    sql: "UPDATE event SET note = NULL WHERE \(db.dialect.contains("lower(note)", "?"))",
+                    arguments: [address])
             }
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
-                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-                    """)
+            for statement in db.dialect.restoreAuditGuard { try db.execute(sql: statement) }
             try db.execute(sql: "DELETE FROM touchpoint WHERE contact_id = ?", arguments: [contactID])
             report.touchpoints = db.changesCount
             try db.execute(sql: "DELETE FROM contact_kind WHERE contact_id = ?", arguments: [contactID])
@@ -180,14 +176,14 @@ extension SQLiteOutbox: ConsentStore {
         }
     }
 
-    /// Checkpoints the write-ahead log into the database file; `truncate` empties the log file.
+    /// Checkpoints SQLite's write-ahead log into the database file; `truncate` empties the log
+    /// file. PostgreSQL manages its own log: nothing to do.
     public func checkpoint(truncate: Bool) throws(StoreError) {
+        guard let sqlite = driver as? SQLiteDriver else { return }
         do {
-            try pool.writeWithoutTransaction { db in
-                _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
-            }
+            try sqlite.checkpoint(truncate: truncate)
         } catch {
-            throw StoreError(.query, "checkpointing \(path)", "\(error)")
+            throw StoreError(.query, "checkpointing \(location)", "\(error)")
         }
     }
 

@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import RapportCore
+
+/// The outbox on a PostgreSQL server, for several daemons sharing one database.
+///
+/// The store's callers are plain threads (the tick queue, the dispatch workers, the CLI), so
+/// each call blocks its thread on postgres-nio's future; the connections run on an event loop
+/// of their own, never on a thread the caller could be blocking. Up to `maxConnections`
+/// transactions run at once; a lost connection is replaced and the transaction run again,
+/// with backoff, for up to `reconnectFor`.
+final class PostgresDriver: StoreDriver, @unchecked Sendable {
+    let location: String
+    var dialect: SQLDialect { .postgres }
+
+    private let configuration: PostgresConnection.Configuration
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let reconnectFor: Duration
+    /// Free connections; guarded by `lock`.
+    private var idle: [PostgresConnection] = []
+    private var nextID = 0
+    private let lock = NSLock()
+    /// One permit per connection that may exist.
+    private let permits: DispatchSemaphore
+
+    /// Connects to the database `url` names and brings its schema up to date.
+    init(url: String, maxConnections: Int = 8, reconnectFor: Duration = .seconds(10)) throws(StoreError) {
+        let address: PostgresAddress
+        do {
+            address = try PostgresAddress(parsing: url)
+        } catch {
+            throw StoreError(.open, "opening \(PostgresAddress.redacted(url))", "\(error)")
+        }
+        location = address.redacted
+        var configuration = PostgresConnection.Configuration(
+            host: address.host, port: address.port, username: address.user, password: address.password,
+            database: address.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        self.configuration = configuration
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        logger = Logger(label: "rapport.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.reconnectFor = reconnectFor
+        permits = DispatchSemaphore(value: maxConnections)
+        do {
+            try write { db in try PostgresMigrations.migrate(db, location: address.redacted) }
+        } catch let error as StoreError {
+            throw error
+        } catch DriverFailure.unreachable(let why) {
+            throw StoreError(.open, "opening \(location)", why)
+        } catch {
+            throw StoreError(.open, "migrating \(location)", describe(error))
+        }
+    }
+
+    deinit {
+        for connection in idle { Self.close(connection) }
+        try? group.syncShutdownGracefully()
+    }
+
+    func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        // One snapshot for the whole read, as SQLite's WAL readers get.
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// Repeatable read: a row another transaction changed since this one began cannot be
+    /// overwritten — the write fails with a serialization error and the whole transaction runs
+    /// again on fresh data. That gives the store's read-then-write transitions (an operator's
+    /// cancel checked against the state it read, say) the guarantee SQLite's single writer
+    /// gives them, without locking every row read.
+    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
+    }
+
+    func checkReachable() throws {
+        _ = try read { db in try db.fetchValue(Int.self, sql: "SELECT 1") }
+    }
+
+    func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return message + (error.serverInfo?[.detail].map { " (\($0))" } ?? "")
+        }
+        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+
+    /// Runs `body` between `begin` and `COMMIT`. A connection lost on the way is replaced and
+    /// the whole transaction run again (a commit whose answer was lost may then run twice: the
+    /// store's transitions are conditional on the state they expect, so the second finds
+    /// nothing to do); a deadlock or serialization failure is retried after a short random pause,
+    /// up to 50 times.
+    private func transaction<T>(begin: String, _ body: (any SQLConnection) throws -> T) throws -> T {
+        let deadline = ContinuousClock.now + reconnectFor
+        var pause = Duration.milliseconds(50)
+        var conflicts = 0
+        while true {
+            permits.wait()
+            defer { permits.signal() }
+            let connection: PostgresConnection
+            do {
+                connection = try checkOut()
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw DriverFailure.unreachable("cannot connect to \(location): \(describe(error))")
+                }
+                Thread.sleep(forTimeInterval: pause.inSeconds)
+                pause = min(pause * 2, .seconds(1))
+                continue
+            }
+            let session = PostgresSession(connection, logger: logger)
+            do {
+                try session.execute(sql: begin)
+                let result = try body(session)
+                try session.execute(sql: "COMMIT")
+                checkIn(connection)
+                return result
+            } catch {
+                if connection.isClosed || Self.isConnectionFailure(error) {
+                    Self.close(connection)
+                    guard ContinuousClock.now < deadline else {
+                        throw DriverFailure.unreachable("lost the connection to \(location): \(describe(error))")
+                    }
+                    Thread.sleep(forTimeInterval: pause.inSeconds)
+                    pause = min(pause * 2, .seconds(1))
+                    continue
+                }
+                _ = try? session.execute(sql: "ROLLBACK")
+                checkIn(connection)
+                switch (error as? PSQLError)?.serverInfo?[.sqlState] {
+                case .some(let state) where (state == "40001" || state == "40P01") && conflicts < 50:
+                    conflicts += 1
+                    Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(min(conflicts, 10)))
+                    continue
+                case "53100":
+                    throw DriverFailure.unwritable("the database server's disk is full (\(describe(error)))")
+                case "25006":
+                    throw DriverFailure.unwritable("the database is read-only (\(describe(error)))")
+                default:
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func close(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in }
+    }
+
+    private static func isConnectionFailure(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return error is ChannelError || error is IOError }
+        return [.serverClosedConnection, .clientClosedConnection, .connectionError].contains(error.code)
+            || error.serverInfo?[.sqlState]?.hasPrefix("08") == true
+            || error.serverInfo?[.sqlState] == "57P01"  // the server is shutting down
+    }
+
+    private func checkOut() throws -> PostgresConnection {
+        let reused: PostgresConnection? = lock.withLock {
+            while let connection = idle.popLast() {
+                if !connection.isClosed { return connection }
+            }
+            return nil
+        }
+        if let reused { return reused }
+        let id = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        return try PostgresConnection.connect(
+            on: group.next(), configuration: configuration, id: id, logger: logger
+        ).wait()
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        lock.withLock { idle.append(connection) }
+    }
+}
+
+/// The parts of a `postgres://user:password@host:port/database` URL.
+struct PostgresAddress {
+    var user: String
+    var password: String?
+    var host: String
+    var port: Int
+    var database: String
+
+    init(parsing url: String) throws(ParseError) {
+        guard let components = URLComponents(string: url),
+            components.scheme == "postgres" || components.scheme == "postgresql"
+        else {
+            throw ParseError("expected postgres://user:password@host:port/database")
+        }
+        guard let host = components.host, !host.isEmpty else { throw ParseError("the URL names no host") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw ParseError("the URL names no database (…/NAME)") }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.user = components.user ?? "postgres"
+        self.password = components.password
+        self.database = database
+    }
+
+    /// The URL without its password, for logs and messages.
+    var redacted: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    static func redacted(_ url: String) -> String {
+        (try? PostgresAddress(parsing: url))?.redacted ?? "the PostgreSQL URL"
+    }
+
+    struct ParseError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One connection inside one transaction, speaking the store's SQL: `?` and `?N` placeholders
+/// become `$n`, values are bound with their types, and rows come back as ``StoreValue``s.
+final class PostgresSession: SQLConnection {
+    private let connection: PostgresConnection
+    private let logger: Logger
+    private(set) var changesCount = 0
+    private var cursors = 0
+
+    init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var dialect: SQLDialect { .postgres }
+
+    func execute(sql: String, arguments: [any StoreBindable]) throws {
+        let result = try run(sql, arguments)
+        changesCount = result.metadata.rows ?? 0
+    }
+
+    func executeCached(sql: String, arguments: [any StoreBindable]) throws {
+        try execute(sql: sql, arguments: arguments)
+    }
+
+    func fetchAll(sql: String, arguments: [any StoreBindable]) throws -> [any StoreRow] {
+        let result = try run(sql, arguments)
+        changesCount = result.metadata.rows ?? 0
+        return Self.rows(result.rows)
+    }
+
+    /// Reads through a server-side cursor, a few thousand rows at a time, so a million-row read
+    /// never sits in memory at once.
+    func forEachRow(sql: String, arguments: [any StoreBindable], _ body: (any StoreRow) throws -> Void) throws {
+        cursors += 1
+        let name = "rapport_cursor_\(cursors)"
+        _ = try run("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", arguments)
+        while true {
+            let batch = try run("FETCH FORWARD 5000 FROM \(name)", [])
+            for row in Self.rows(batch.rows) { try body(row) }
+            if batch.rows.count < 5000 { break }
+        }
+        _ = try run("CLOSE \(name)", [])
+    }
+
+    func columnNames(of table: String) throws -> Set<String> {
+        Set(
+            try fetchValues(
+                String.self,
+                sql:
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema()",
+                arguments: [table]))
+    }
+
+    private func run(_ sql: String, _ arguments: [any StoreBindable]) throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument.storeValue {
+            case .null: bindings.appendNull()
+            case .integer(let number): bindings.append(number)
+            case .real(let number): bindings.append(number)
+            case .text(let text): bindings.append(text)
+            case .blob(let data): bindings.append(ByteBuffer(bytes: data))
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: bindings)
+        return try connection.query(query, logger: logger).wait()
+    }
+
+    /// Rows with their column names shared.
+    private static func rows(_ rows: [PostgresRow]) -> [any StoreRow] {
+        guard let first = rows.first else { return [] }
+        let names = first.map(\.columnName)
+        var index: [String: Int] = [:]
+        for (position, name) in names.enumerated() where index[name] == nil { index[name] = position }
+        return rows.map { row in PostgresStoreRow(names: names, index: index, values: row.map(Self.value)) }
+    }
+
+    /// A cell as a store value, by its PostgreSQL type (results come in binary).
+    static func value(_ cell: PostgresCell) -> StoreValue {
+        guard cell.bytes != nil else { return .null }
+        do {
+            switch cell.dataType {
+            case .int2: return .integer(Int64(try cell.decode(Int16.self)))
+            case .int4: return .integer(Int64(try cell.decode(Int32.self)))
+            case .int8: return .integer(try cell.decode(Int64.self))
+            case .float4: return .real(Double(try cell.decode(Float.self)))
+            case .float8: return .real(try cell.decode(Double.self))
+            case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+            case .numeric:
+                let number = try cell.decode(Decimal.self)
+                let double = NSDecimalNumber(decimal: number).doubleValue
+                return double.rounded() == double && abs(double) < 1e15 ? .integer(Int64(double)) : .real(double)
+            case .bytea:
+                var buffer = try cell.decode(ByteBuffer.self)
+                return .blob(Data(buffer.readBytes(length: buffer.readableBytes) ?? []))
+            default: return .text(try cell.decode(String.self))
+            }
+        } catch {
+            preconditionFailure("column \(cell.columnName): cannot read a \(cell.dataType) value: \(error)")
+        }
+    }
+
+    /// `?` becomes `$1`, `$2`, … in order; `?N` becomes `$N`. Text in quotes and quoted names
+    /// are left alone.
+    static func numberedPlaceholders(_ sql: String) -> String {
+        guard sql.contains("?") else { return sql }
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var next = 0
+        var quote: Character?
+        var characters = sql.makeIterator()
+        var pending: Character? = nil
+        func nextCharacter() -> Character? {
+            if let character = pending {
+                pending = nil
+                return character
+            }
+            return characters.next()
+        }
+        while let character = nextCharacter() {
+            if let open = quote {
+                result.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                result.append(character)
+            case "?":
+                var digits = ""
+                while let following = nextCharacter() {
+                    if following.isASCII, following.isNumber {
+                        digits.append(following)
+                    } else {
+                        pending = following
+                        break
+                    }
+                }
+                if digits.isEmpty {
+                    next += 1
+                    result += "$\(next)"
+                } else {
+                    result += "$" + digits
+                }
+            default:
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+/// A row read from PostgreSQL, already converted.
+struct PostgresStoreRow: StoreRow {
+    let names: [String]
+    let index: [String: Int]
+    let values: [StoreValue]
+
+    func value(named column: String) -> StoreValue { index[column].map { values[$0] } ?? .null }
+    func value(at position: Int) -> StoreValue { values[position] }
+    var columns: [(name: String, value: StoreValue)] { Array(zip(names, values)) }
+}

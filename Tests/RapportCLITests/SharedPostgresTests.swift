@@ -1,0 +1,97 @@
+import Foundation
+import RapportTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension RapportCLITests {
+    /// Several daemons on one PostgreSQL database.
+    @Suite struct SharedPostgres {
+        /// The crash harness for the shared case: 1,500 webhook messages, daemon B running
+        /// throughout, daemon A SIGKILLed 8 times at random moments of its dispatch (seeded)
+        /// and started again, then both left to finish. Every message must reach the sink, a
+        /// repeat only with an id already seen and no more repeats than A's kills × its
+        /// concurrency (4); both daemons must have delivered a share; A's leases go to B when
+        /// they expire.
+        @Test(.enabled(if: TestPostgres.isAvailable), .timeLimit(.minutes(4)))
+        func twoDaemonsShareTheWorkAndSurviveKills() throws {
+            let count = 1_500
+            let kills = 8
+            let database = try TestPostgres.createDatabase()
+            defer { TestPostgres.dropDatabase(database) }
+            let harness = try WebhookCrashHarness(
+                "shared-postgres", messages: count, store: "url = \"\(database)\"", leaseSeconds: 10, batchSize: 20)
+            let (sink, config, environment, planned) = (
+                harness.sink, harness.config, harness.environment, harness.planned
+            )
+            defer { sink.stop() }
+            let steady = try startRapport(["run", "--config", config], environment: environment)
+            defer { steady.stop() }
+            var generator = SeededGenerator(seed: 20_261_203)
+            let host = ProcessInfo.processInfo.hostName
+            func number(_ sql: String) -> Int {
+                Int((try? TestPostgres.query(database, sql))?.first ?? "") ?? 0
+            }
+            // The plan puts the messages at the next minute: wait for B's first delivery.
+            let due = waitUntil(timeout: .seconds(75), interval: .milliseconds(100)) {
+                number("SELECT count(*) FROM attempt") > 0
+            }
+            try #require(due, "nothing delivered after 75 s: \(steady.stderr.suffix(2_000))")
+            var orphaned = 0
+            var killsHoldingLeases = 0
+            for _ in 0..<kills {
+                // Kill A once it has delivered a random number of messages itself (1 to 40), or
+                // after 6 s.
+                let target = Int.random(in: 1...40, using: &generator)
+                let daemon = try startRapport(["run", "--config", config], environment: environment)
+                let owner = "\(host):\(daemon.pid)"
+                waitUntil(timeout: .seconds(6), interval: .milliseconds(20)) {
+                    number("SELECT count(*) FROM attempt WHERE owner = '\(owner)'") >= target || !daemon.isRunning
+                }
+                #expect(daemon.isRunning, "daemon A exited by itself: \(daemon.stderr.suffix(1_000))")
+                daemon.send(SIGKILL)
+                daemon.wait(timeout: .seconds(5))
+                // What A held when it died: B takes these over when their leases expire.
+                let held = number("SELECT count(*) FROM message WHERE state = 'sending' AND lease_owner = '\(owner)'")
+                orphaned += held
+                if held > 0 { killsHoldingLeases += 1 }
+            }
+            #expect(steady.isRunning, "daemon B exited: \(steady.stderr.suffix(1_000))")
+            let last = try startRapport(["run", "--config", config], environment: environment)
+            defer { last.stop() }
+            var remaining: [QueueEntry] = []
+            let finished = try waitUntil(timeout: .seconds(90), interval: .milliseconds(500)) {
+                remaining = try queue(config: config, environment: environment).filter {
+                    planned.contains($0.id) && $0.state != "sent"
+                }
+                return remaining.isEmpty
+            }
+            for daemon in [steady, last] { daemon.send(SIGTERM) }
+            for daemon in [steady, last] { #expect(daemon.wait(timeout: .seconds(10))) }
+            try #require(finished, "not sent after 90 s: \(remaining.prefix(5))\n\(steady.stderr.suffix(2_000))")
+
+            let received = try harness.receivedIDs()
+            let distinct = Set(received)
+            let duplicates = received.count - distinct.count
+            #expect(
+                distinct == planned,
+                "lost: \(planned.subtracting(distinct).count), unknown: \(distinct.subtracting(planned).count)")
+            #expect(duplicates <= kills * 4, "\(duplicates) duplicates after \(kills) kills")
+            // Who delivered what: the attempt rows carry the daemon (`host:pid`).
+            let shares = try TestPostgres.query(
+                database, "SELECT owner, count(*) FROM attempt WHERE outcome = 'delivered' GROUP BY owner")
+            let steadyShare = shares.first { $0.hasPrefix("\(ProcessInfo.processInfo.hostName):\(steady.pid)|") }
+            let steadyCount = steadyShare.flatMap { Int($0.split(separator: "|").last ?? "") } ?? 0
+            #expect(steadyCount > 0 && steadyCount < count, "daemon B delivered \(steadyCount): \(shares)")
+            #expect(shares.count >= 2, "only one daemon delivered: \(shares)")
+            #expect(killsHoldingLeases >= kills / 4, "only \(killsHoldingLeases) of \(kills) kills left leases behind")
+            print(
+                "shared postgres: \(kills) kills of A (\(killsHoldingLeases) holding \(orphaned) leases), \(count) messages, "
+                    + "\(planned.subtracting(distinct).count) lost, \(duplicates) duplicates; "
+                    + "B delivered \(steadyCount), the A processes \(received.count - steadyCount) (\(shares.count - 1) of them)"
+            )
+        }
+    }
+}
