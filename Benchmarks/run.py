@@ -310,16 +310,17 @@ def start_postgres(folder):
         account = pwd.getpwnam("postgres")
         os.chown(folder, account.pw_uid, account.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-    run(prefix + [initdb, "-D", data, "-U", "rapport", "--auth=trust", "-E", "UTF8", "--locale=C"],
-        stdout=subprocess.DEVNULL)
+    run(prefix + [initdb, "-D", data, "-U", "rapport", "--auth=trust", "-E", "UTF8", "--locale=C"])
     port = free_port()
-    run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(folder, "server.log"), "-w",
-                  "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"],
-        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    # Not through run(): the server would hold a captured pipe open.
+    subprocess.run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(folder, "server.log"),
+                             "-w", "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=True,
+                   timeout=120)
 
     def stop():
-        run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"], check=False,
-            stdout=subprocess.DEVNULL)
+        subprocess.run(prefix + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
     return stop, f"postgres://rapport@127.0.0.1:{port}"
 
 
