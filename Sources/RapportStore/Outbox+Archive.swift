@@ -116,10 +116,8 @@ extension Outbox {
                 }
                 return counts
             }
-        } catch DriverFailure.unwritable(let why) {
-            throw StoreError(.unwritable, "importing history", why)
-        } catch DriverFailure.unreachable(let why) {
-            throw StoreError(.unreachable, "importing history", why)
+        } catch let error as DriverFailure {
+            throw Self.storeError(error, "importing history")
         }
     }
 }

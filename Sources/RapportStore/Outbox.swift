@@ -552,26 +552,27 @@ public final class Outbox: OutboxStore {
     func read<T>(_ operation: String, _ body: (any SQLConnection) throws -> T) throws(StoreError) -> T {
         do {
             return try driver.read(body)
-        } catch DriverFailure.unreachable(let why) {
-            throw StoreError(.unreachable, operation, why)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(.query, operation, "\(error)")
+            throw Self.storeError(error, operation)
         }
     }
 
     func write<T>(_ operation: String, _ body: (any SQLConnection) throws -> T) throws(StoreError) -> T {
         do {
             return try driver.write(body)
-        } catch DriverFailure.unwritable(let why) {
-            throw StoreError(.unwritable, operation, why)
-        } catch DriverFailure.unreachable(let why) {
-            throw StoreError(.unreachable, operation, why)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(.query, operation, "\(error)")
+            throw Self.storeError(error, operation)
+        }
+    }
+
+    /// A driver's failure as the store reports it: `unwritable` and `unreachable` keep their
+    /// meaning, a ``StoreError`` passes through, anything else is a failed query.
+    static func storeError(_ error: any Error, _ operation: String) -> StoreError {
+        switch error {
+        case DriverFailure.unwritable(let why): StoreError(.unwritable, operation, why)
+        case DriverFailure.unreachable(let why): StoreError(.unreachable, operation, why)
+        case let error as StoreError: error
+        default: StoreError(.query, operation, "\(error)")
         }
     }
 }

@@ -155,13 +155,7 @@ extension RapportCLITests {
             // Left to finish: leases of killed daemons expire after 10 s and are sent again.
             let daemon = try startRapport(["run", "--config", config], environment: environment)
             defer { daemon.stop() }
-            var remaining: [QueueEntry] = []
-            let finished = try waitUntil(timeout: .seconds(90), interval: .milliseconds(500)) {
-                remaining = try queue(config: config, environment: environment).filter {
-                    planned.contains($0.id) && $0.state != "sent"
-                }
-                return remaining.isEmpty
-            }
+            let (finished, remaining) = try harness.waitUntilAllSent(timeout: .seconds(90))
             daemon.send(SIGTERM)
             #expect(daemon.wait(timeout: .seconds(10)))
             try #require(
@@ -244,6 +238,18 @@ struct WebhookCrashHarness {
         planned = Set(
             try queue(config: config, environment: environment).filter { $0.channel == "webhook" }.map(\.id))
         try #require(planned.count == count, "planned \(planned.count)")
+    }
+
+    /// Polls the queue until every planned message is `sent`, or `timeout` passes; what is left.
+    func waitUntilAllSent(timeout: Duration) throws -> (finished: Bool, remaining: [QueueEntry]) {
+        var remaining: [QueueEntry] = []
+        let finished = try waitUntil(timeout: timeout, interval: .milliseconds(500)) {
+            remaining = try queue(config: config, environment: environment).filter {
+                planned.contains($0.id) && $0.state != "sent"
+            }
+            return remaining.isEmpty
+        }
+        return (finished, remaining)
     }
 
     /// The sink's record's size in bytes.

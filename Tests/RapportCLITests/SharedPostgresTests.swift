@@ -61,13 +61,7 @@ extension RapportCLITests {
             #expect(steady.isRunning, "daemon B exited: \(steady.stderr.suffix(1_000))")
             let last = try startRapport(["run", "--config", config], environment: environment)
             defer { last.stop() }
-            var remaining: [QueueEntry] = []
-            let finished = try waitUntil(timeout: .seconds(90), interval: .milliseconds(500)) {
-                remaining = try queue(config: config, environment: environment).filter {
-                    planned.contains($0.id) && $0.state != "sent"
-                }
-                return remaining.isEmpty
-            }
+            let (finished, remaining) = try harness.waitUntilAllSent(timeout: .seconds(90))
             for daemon in [steady, last] { daemon.send(SIGTERM) }
             for daemon in [steady, last] { #expect(daemon.wait(timeout: .seconds(10))) }
             try #require(finished, "not sent after 90 s: \(remaining.prefix(5))\n\(steady.stderr.suffix(2_000))")

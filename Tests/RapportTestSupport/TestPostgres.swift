@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     @preconcurrency import Glibc
@@ -51,10 +52,14 @@ public enum TestPostgres {
         return parts.joined(separator: "/")
     }
 
-    private static let skipAnnounced = Mutex()
+    private static let skipAnnounced = Mutex(false)
 
     private static func announceSkip(_ reason: Unavailable) {
-        guard skipAnnounced.once() else { return }
+        let first = skipAnnounced.withLock { announced in
+            defer { announced = true }
+            return !announced
+        }
+        guard first else { return }
         let banner = String(repeating: "!", count: 78)
         FileHandle.standardError.write(
             Data(
@@ -190,19 +195,5 @@ public enum TestPostgres {
         }
         guard bound else { throw Unavailable(description: "cannot find a free port on 127.0.0.1") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
-/// A flag set once, safely from any thread.
-final class Mutex: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-
-    /// True the first time only.
-    func once() -> Bool {
-        lock.withLock {
-            defer { done = true }
-            return !done
-        }
     }
 }
