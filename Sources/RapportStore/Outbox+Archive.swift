@@ -77,7 +77,7 @@ extension Outbox {
     /// - Returns: rows stored per table.
     public func importRows(_ rows: [(line: Int, row: ArchivedRow)]) throws -> [String: Int] {
         do {
-            return try driver.write { db in
+            return try driver.write(.snapshot) { db in
                 let existing = try db.fetchValue(Int.self, sql: "SELECT count(*) FROM message") ?? 0
                 guard existing == 0 else {
                     throw StoreError(

@@ -52,7 +52,7 @@ extension Outbox: ConsentStore {
     public func clearOptOut(contactID: String, actor: String, at date: Date) throws(StoreError) -> Bool {
         try write("clearing the opt-out of \(contactID)") { db in
             try db.execute(sql: "DELETE FROM opt_out WHERE contact_id = ?", arguments: [contactID])
-            guard db.changesCount > 0 else { return false }
+            guard try db.changesCount > 0 else { return false }
             try Self.log(
                 db, at: date.timeIntervalSince1970, actor: actor, action: "opt-out-cleared", id: nil, from: nil,
                 to: nil, note: "promotions allowed again if the data says marketing_opt_in", contactID: contactID)
@@ -99,7 +99,7 @@ extension Outbox: ConsentStore {
                     WHERE contact_id = ? AND state IN \(Self.openStates)
                     """,
                 arguments: [now, actor, now, contactID])
-            report.cancelled = db.changesCount
+            report.cancelled = try db.changesCount
             // Every personal field of every message: names, addresses, bodies, the contact's
             // fields, server answers that may quote the address.
             try db.execute(
@@ -112,7 +112,7 @@ extension Outbox: ConsentStore {
                 arguments: [pseudonym, now, now, contactID])
             for id in ids {
                 try db.execute(sql: "UPDATE attempt SET detail = '(erased)' WHERE message_id = ?", arguments: [id])
-                report.attempts += db.changesCount
+                report.attempts += try db.changesCount
             }
             for address in addresses.sorted() {
                 _ = try Self.suppress(
@@ -131,7 +131,7 @@ extension Outbox: ConsentStore {
                     WHERE contact_id = ? OR message_id IN (SELECT id FROM message WHERE contact_id = ?)
                     """,
                 arguments: [pseudonym, contactID, pseudonym])
-            report.events = db.changesCount
+            report.events = try db.changesCount
             // Notes elsewhere that quote an address (an operator's suppression, say) go too.
             for address in addresses.sorted() {
                 try db.execute(
@@ -140,7 +140,7 @@ extension Outbox: ConsentStore {
             }
             for statement in db.dialect.restoreAuditGuard { try db.execute(sql: statement) }
             try db.execute(sql: "DELETE FROM touchpoint WHERE contact_id = ?", arguments: [contactID])
-            report.touchpoints = db.changesCount
+            report.touchpoints = try db.changesCount
             try db.execute(sql: "DELETE FROM contact_kind WHERE contact_id = ?", arguments: [contactID])
             try db.execute(sql: "DELETE FROM opt_out WHERE contact_id = ?", arguments: [contactID])
             try Self.log(
@@ -166,7 +166,7 @@ extension Outbox: ConsentStore {
                         AND COALESCE(sent_at, closed_at, updated_at) < ?
                     """,
                 arguments: [now.timeIntervalSince1970, date.timeIntervalSince1970])
-            let purged = db.changesCount
+            let purged = try db.changesCount
             if purged > 0 {
                 try Self.log(
                     db, at: now.timeIntervalSince1970, actor: "retention", action: "purge", id: nil, from: nil,

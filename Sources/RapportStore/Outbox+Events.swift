@@ -22,7 +22,7 @@ extension Outbox: EventStore {
     public func claimEvents(now: Date, limit: Int, owner: String, leaseSeconds: Double) throws(StoreError)
         -> [PendingEvent]
     {
-        try write("claiming due events") { db in
+        try write("claiming due events", isolation: .conditional) { db in
             let t = now.timeIntervalSince1970
             return try db.fetchAll(
                 sql: """
@@ -32,7 +32,7 @@ extension Outbox: EventStore {
                         SELECT id FROM lifecycle_event
                         WHERE (state = 'pending' AND next_attempt_at <= ?)
                            OR (state = 'sending' AND lease_expires_at <= ?)
-                        ORDER BY id LIMIT ?)
+                        ORDER BY id LIMIT ? \(db.dialect.skipLockedRows))
                     RETURNING event_id, type, body, attempts, id
                     """,
                 arguments: [owner, t + leaseSeconds, t, t, limit]
@@ -45,7 +45,7 @@ extension Outbox: EventStore {
     public func recordEvent(_ outcome: DeliveryOutcome, for id: String, owner: String, at date: Date)
         throws(StoreError)
     {
-        try write("recording an event delivery") { db in
+        try write("recording an event delivery", isolation: .conditional) { db in
             let now = date.timeIntervalSince1970
             let (state, next, detail): (String, Double?, String)
             switch outcome {

@@ -48,7 +48,7 @@ extension Outbox: SuppressionStore {
         try write("clearing a suppression") { db in
             try db.execute(
                 sql: "DELETE FROM suppression WHERE address_hash = ?", arguments: [SuppressedAddress.hash(address)])
-            guard db.changesCount > 0 else { return false }
+            guard try db.changesCount > 0 else { return false }
             try Self.log(
                 db, at: date.timeIntervalSince1970, actor: actor, action: "unsuppress", id: nil, from: nil, to: nil,
                 note: "\(address): messages may be planned to it again")

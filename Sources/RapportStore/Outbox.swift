@@ -114,7 +114,7 @@ public final class Outbox: OutboxStore {
                         planned.state.isFinal ? actor : nil, new.maxLateness, content.unsubscribeURL,
                     ])
                 // Another planner (the CLI, a second daemon) may have stored the same key first.
-                guard db.changesCount > 0 else { continue }
+                guard try db.changesCount > 0 else { continue }
                 try Self.log(
                     db, at: now, actor: actor, action: "plan", id: planned.id, from: nil, to: planned.state,
                     note: planned.reason)
@@ -128,7 +128,7 @@ public final class Outbox: OutboxStore {
                     sql:
                         "UPDATE message SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN \(Self.openStates)",
                     arguments: [retiming.dueAt.timeIntervalSince1970, retiming.reason, now, retiming.id])
-                if db.changesCount > 0 {
+                if try db.changesCount > 0 {
                     try Self.log(
                         db, at: now, actor: actor, action: "retime", id: retiming.id, from: nil, to: nil,
                         note: "due \(retiming.dueAt.formatted(.iso8601)): \(retiming.reason)")
@@ -145,7 +145,7 @@ public final class Outbox: OutboxStore {
                         WHERE id = ? AND state IN \(Self.openStates)
                         """,
                     arguments: [state.rawValue, reason, now, actor, now, id])
-                guard db.changesCount > 0 else { return false }
+                guard try db.changesCount > 0 else { return false }
                 try Self.log(
                     db, at: now, actor: actor, action: action, id: id, from: from.flatMap(MessageState.init(rawValue:)),
                     to: state, note: reason)
@@ -178,7 +178,7 @@ public final class Outbox: OutboxStore {
                         content.text, content.html, content.contactJSON, content.sourceHash, now,
                         content.unsubscribeURL, refresh.id,
                     ])
-                if db.changesCount > 0 {
+                if try db.changesCount > 0 {
                     try Self.log(
                         db, at: now, actor: actor, action: "refresh", id: refresh.id, from: nil, to: nil,
                         note: "content rendered again from changed data")
@@ -194,7 +194,7 @@ public final class Outbox: OutboxStore {
     public func claimDue(now: Date, limit: Int, owner: String, leaseSeconds: Double, channel: Channel?)
         throws(StoreError) -> [StoredMessage]
     {
-        try write("claiming due messages") { db in
+        try write("claiming due messages", isolation: .conditional) { db in
             let t = now.timeIntervalSince1970
             return try db.fetchAll(
                 sql: """
@@ -218,7 +218,10 @@ public final class Outbox: OutboxStore {
 
     public func record(_ outcomes: [RecordedOutcome]) throws(StoreError) {
         guard !outcomes.isEmpty else { return }
-        try write(outcomes.count == 1 ? "recording a delivery of \(outcomes[0].id)" : "recording deliveries") { db in
+        try write(
+            outcomes.count == 1 ? "recording a delivery of \(outcomes[0].id)" : "recording deliveries",
+            isolation: .conditional
+        ) { db in
             for outcome in outcomes { try Self.record(db, outcome) }
         }
     }
@@ -242,7 +245,7 @@ public final class Outbox: OutboxStore {
                     WHERE id = ? AND state = 'sending' AND lease_owner = ?
                     """,
                 arguments: values + [now, id, owner])
-            return db.changesCount > 0
+            return try db.changesCount > 0
         }
         let applied: Bool
         switch outcome {
@@ -281,9 +284,14 @@ public final class Outbox: OutboxStore {
                 arguments: [id])
             for row in others {
                 let other: String = row["id"]
+                // Conditional: another daemon may have claimed it since it was read.
                 try db.execute(
-                    sql: "UPDATE message SET state = 'held', last_error = ?, updated_at = ? WHERE id = ?",
+                    sql: """
+                        UPDATE message SET state = 'held', last_error = ?, updated_at = ?
+                        WHERE id = ? AND state IN ('scheduled', 'retry_wait')
+                        """,
                     arguments: [text, now, other])
+                guard try db.changesCount > 0 else { continue }
                 try Self.log(
                     db, at: now, actor: "dispatcher", action: "hold", id: other,
                     from: MessageState(rawValue: row["state"]), to: .held, note: reason)
@@ -307,7 +315,7 @@ public final class Outbox: OutboxStore {
 
     public func returnUnstarted(_ ids: [String], owner: String, at date: Date) throws(StoreError) {
         guard !ids.isEmpty else { return }
-        try write("returning unstarted messages") { db in
+        try write("returning unstarted messages", isolation: .conditional) { db in
             for id in ids {
                 try db.execute(
                     sql: """
@@ -557,9 +565,13 @@ public final class Outbox: OutboxStore {
         }
     }
 
-    func write<T>(_ operation: String, _ body: (any SQLConnection) throws -> T) throws(StoreError) -> T {
+    /// Runs `body` in one write transaction; see ``WriteIsolation`` for when `isolation` may be
+    /// ``WriteIsolation/conditional``.
+    func write<T>(
+        _ operation: String, isolation: WriteIsolation = .snapshot, _ body: (any SQLConnection) throws -> T
+    ) throws(StoreError) -> T {
         do {
-            return try driver.write(body)
+            return try driver.write(isolation, body)
         } catch {
             throw Self.storeError(error, operation)
         }
@@ -588,6 +600,6 @@ extension Outbox {
     /// Runs raw SQL outside the store's API, in one transaction: for the tests of this package
     /// (the audit trail's guards, corrupting a row on purpose).
     package func executeForTesting(_ sql: String) throws {
-        try driver.write { db in try db.execute(sql: sql) }
+        try driver.write(.snapshot) { db in try db.execute(sql: sql) }
     }
 }

@@ -191,8 +191,12 @@ struct WebhookCrashHarness {
     /// The ids of the planned webhook messages.
     let planned: Set<String>
 
-    /// `store`: the `[store]` table's line (`path = …` or `url = …`).
-    init(_ name: String, messages count: Int, store: String, leaseSeconds: Int, batchSize: Int) throws {
+    /// `store`: the `[store]` table's line (`path = …` or `url = …`); `ratePerSecond` paces the
+    /// webhook sends, to spread them over a known time.
+    init(
+        _ name: String, messages count: Int, store: String, leaseSeconds: Int, batchSize: Int,
+        ratePerSecond: Int? = nil
+    ) throws {
         scratch = try Scratch(name)
         let secret = makeWebhookSecret()
         log = scratch.file("hooks.jsonl")
@@ -212,6 +216,7 @@ struct WebhookCrashHarness {
                     url = "http://127.0.0.1:\(sink.port)/ok"
                     secret_env = "RAPPORT_TEST_SECRET"
                     concurrency = 4
+                    \(ratePerSecond.map { "rate_per_second = \($0)" } ?? "")
 
                     [daemon]
                     tick_seconds = 1

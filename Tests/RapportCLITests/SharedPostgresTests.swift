@@ -87,5 +87,64 @@ extension RapportCLITests {
                     + "B delivered \(steadyCount), the A processes \(received.count - steadyCount) (\(shares.count - 1) of them)"
             )
         }
+
+        /// The database server restarted three times under a dispatching daemon: twice briefly
+        /// (the store reconnects and retries the transaction in flight) and once for longer
+        /// than the store waits (12 s against 10 s: a tick fails as unreachable, and the next
+        /// tick after the server is back carries on). Every message reaches the sink; a repeat only with an id
+        /// already seen, and no more than one per send in flight at each restart.
+        @Test(.enabled(if: TestPostgres.isAvailable), .timeLimit(.minutes(4)))
+        func aDaemonRidesOutServerRestarts() throws {
+            let count = 300
+            let server = try PostgresServer.launch()
+            defer { try? server.stop() }
+            let database = try TestPostgres.createDatabase(on: server.adminURL)
+            let harness = try WebhookCrashHarness(
+                "postgres-restarts", messages: count, store: "url = \"\(database)\"", leaseSeconds: 10,
+                batchSize: 20, ratePerSecond: 25)
+            defer { harness.sink.stop() }
+            let daemon = try startRapport(["run", "--config", harness.config], environment: harness.environment)
+            defer { daemon.stop() }
+            func number(_ sql: String) -> Int {
+                Int((try? TestPostgres.query(database, sql))?.first ?? "") ?? 0
+            }
+            let outages: [Duration] = [.milliseconds(500), .seconds(3), .seconds(12)]
+            var restartsMidDispatch = 0
+            for (index, outage) in outages.enumerated() {
+                // 300 messages at 25 a second: 12 s of sending. Restart the server after 1, 100
+                // and 200 attempts.
+                let target = max(1, index * 100)
+                let reached = waitUntil(timeout: .seconds(75), interval: .milliseconds(20)) {
+                    number("SELECT count(*) FROM attempt") >= target
+                }
+                try #require(reached, "fewer than \(target) attempts: \(daemon.stderr.suffix(2_000))")
+                if number("SELECT count(*) FROM message WHERE state <> 'sent'") > 0 { restartsMidDispatch += 1 }
+                try server.stop()
+                Thread.sleep(forTimeInterval: Double(outage / .milliseconds(1)) / 1_000)
+                try server.start()
+                #expect(daemon.isRunning, "the daemon exited during an outage: \(daemon.stderr.suffix(2_000))")
+            }
+            let (finished, remaining) = try harness.waitUntilAllSent(timeout: .seconds(90))
+            daemon.send(SIGTERM)
+            #expect(daemon.wait(timeout: .seconds(10)))
+            try #require(finished, "not sent after 90 s: \(remaining.prefix(5))\n\(daemon.stderr.suffix(2_000))")
+
+            let received = try harness.receivedIDs()
+            let distinct = Set(received)
+            let duplicates = received.count - distinct.count
+            #expect(
+                distinct == harness.planned,
+                "lost: \(harness.planned.subtracting(distinct).count), unknown: \(distinct.subtracting(harness.planned).count)"
+            )
+            #expect(duplicates <= outages.count * 4, "\(duplicates) duplicates after \(outages.count) restarts")
+            #expect(restartsMidDispatch == outages.count, "only \(restartsMidDispatch) restarts came mid-dispatch")
+            // The long outage was noticed and said, and the daemon carried on by itself.
+            #expect(
+                daemon.stderr.contains("cannot connect to") || daemon.stderr.contains("lost the connection to"),
+                "\(daemon.stderr.suffix(2_000))")
+            print(
+                "postgres restarts: \(outages.count) outages (\(outages)), \(count) messages, "
+                    + "\(harness.planned.subtracting(distinct).count) lost, \(duplicates) duplicates")
+        }
     }
 }

@@ -34,7 +34,11 @@ public enum TestPostgres {
 
     /// A new, empty database on the test server; its URL.
     public static func createDatabase() throws -> String {
-        let admin = try server.get()
+        try createDatabase(on: try server.get())
+    }
+
+    /// A new, empty database on the server whose admin URL is `admin`; its URL.
+    public static func createDatabase(on admin: String) throws -> String {
         let name = "rapport_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         try runPSQL(admin, "CREATE DATABASE \(name)")
         return replacingDatabase(in: admin, with: String(name))
@@ -70,55 +74,14 @@ public enum TestPostgres {
         if let url = ProcessInfo.processInfo.environment["RAPPORT_TEST_POSTGRES_URL"], !url.isEmpty {
             return .success(url)
         }
-        guard let bin = binaryFolder() else {
-            return .failure(Unavailable(description: "initdb not found (install the postgresql package)"))
-        }
-        let folder = NSTemporaryDirectory() + "rapport-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
-        let data = folder + "/data"
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            var prefix: [String] = []
-            if getuid() == 0 {
-                guard let account = getpwnam("postgres") else {
-                    throw Unavailable(description: "running as root and there is no postgres account to run the server")
-                }
-                guard chown(folder, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
-                    throw Unavailable(description: "cannot hand \(folder) to the postgres account")
-                }
-                prefix = ["/usr/sbin/runuser", "-u", "postgres", "--"]
-            }
-            try run(
-                prefix + [
-                    bin + "/initdb", "-D", data, "-U", "rapport", "--auth=trust", "--no-sync", "-E", "UTF8",
-                    "--locale=C",
-                ], log: folder + "/initdb.log")
-            let port = try freePort()
-            let options =
-                "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder) -c fsync=off -c max_connections=300"
-                + " -c shared_buffers=32MB"
-            try run(
-                prefix + [
-                    bin + "/pg_ctl", "-D", data, "-l", folder + "/server.log", "-w", "-t", "60", "-o", options, "start",
-                ],
-                log: folder + "/pg_ctl.log")
-            stopCommand = prefix + [bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]
-            stopFolder = folder
-            atexit {
-                if let command = TestPostgres.stopCommand { try? TestPostgres.run(command, log: "/dev/null") }
-                if let folder = TestPostgres.stopFolder { try? FileManager.default.removeItem(atPath: folder) }
-            }
-            return .success("postgres://rapport@127.0.0.1:\(port)/postgres")
-        } catch let error as Unavailable {
-            return .failure(error)
+            return .success(try PostgresServer.launch().adminURL)
         } catch {
-            return .failure(Unavailable(description: "\(error)"))
+            return .failure(error)
         }
     }
 
-    nonisolated(unsafe) private static var stopCommand: [String]?
-    nonisolated(unsafe) private static var stopFolder: String?
-
-    private static func binaryFolder() -> String? {
+    static func binaryFolder() -> String? {
         var candidates: [String] = []
         if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
             candidates += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
@@ -127,7 +90,7 @@ public enum TestPostgres {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
     }
 
-    private static func runPSQL(_ url: String, _ sql: String) throws {
+    static func runPSQL(_ url: String, _ sql: String) throws {
         try run(["/usr/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], log: nil)
     }
 
@@ -180,7 +143,7 @@ public enum TestPostgres {
     }
 
     /// A port nothing listens on now (bound to 0, then released).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -195,5 +158,93 @@ public enum TestPostgres {
         }
         guard bound else { throw Unavailable(description: "cannot find a free port on 127.0.0.1") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A PostgreSQL server of the tests' own: `initdb` in a temporary folder, `pg_ctl start` on a
+/// free 127.0.0.1 port, fsync off. As root it runs as the `postgres` account, which PostgreSQL
+/// requires. Every server launched is stopped, and its folder removed, when the process exits;
+/// a test that needs to take a server away (a restart under a running daemon) launches its own
+/// rather than disturbing the shared one.
+public final class PostgresServer: Sendable {
+    /// The URL of the server's `postgres` database, as the `rapport` superuser.
+    public let adminURL: String
+    private let folder: String
+    private let pgCtl: [String]
+    private let options: String
+
+    /// Initializes and starts a new server.
+    public static func launch() throws(TestPostgres.Unavailable) -> PostgresServer {
+        guard let bin = TestPostgres.binaryFolder() else {
+            throw TestPostgres.Unavailable(description: "initdb not found (install the postgresql package)")
+        }
+        let folder = NSTemporaryDirectory() + "rapport-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var prefix: [String] = []
+            if getuid() == 0 {
+                guard let account = getpwnam("postgres") else {
+                    throw TestPostgres.Unavailable(
+                        description: "running as root and there is no postgres account to run the server")
+                }
+                guard chown(folder, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
+                    throw TestPostgres.Unavailable(description: "cannot hand \(folder) to the postgres account")
+                }
+                prefix = ["/usr/sbin/runuser", "-u", "postgres", "--"]
+            }
+            try TestPostgres.run(
+                prefix + [
+                    bin + "/initdb", "-D", folder + "/data", "-U", "rapport", "--auth=trust", "--no-sync", "-E", "UTF8",
+                    "--locale=C",
+                ], log: folder + "/initdb.log")
+            let port = try TestPostgres.freePort()
+            let server = PostgresServer(
+                adminURL: "postgres://rapport@127.0.0.1:\(port)/postgres", folder: folder,
+                pgCtl: prefix + [bin + "/pg_ctl", "-D", folder + "/data"],
+                options: "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder) -c fsync=off -c max_connections=300"
+                    + " -c shared_buffers=32MB")
+            Self.register(server)
+            try server.start()
+            return server
+        } catch let error as TestPostgres.Unavailable {
+            throw error
+        } catch {
+            throw TestPostgres.Unavailable(description: "\(error)")
+        }
+    }
+
+    private init(adminURL: String, folder: String, pgCtl: [String], options: String) {
+        self.adminURL = adminURL
+        self.folder = folder
+        self.pgCtl = pgCtl
+        self.options = options
+    }
+
+    /// Starts the server (again), returning once it accepts connections.
+    public func start() throws {
+        try TestPostgres.run(
+            pgCtl + ["-l", folder + "/server.log", "-w", "-t", "60", "-o", options, "start"],
+            log: folder + "/pg_ctl.log")
+    }
+
+    /// Stops the server as an administrator's fast shutdown does: open connections are ended.
+    public func stop() throws {
+        try TestPostgres.run(pgCtl + ["-m", "fast", "-w", "stop"], log: folder + "/pg_ctl.log")
+    }
+
+    private static let launched = Mutex<[PostgresServer]>([])
+
+    private static func register(_ server: PostgresServer) {
+        let first = launched.withLock { servers in
+            servers.append(server)
+            return servers.count == 1
+        }
+        guard first else { return }
+        atexit {
+            for server in PostgresServer.launched.withLock({ $0 }) {
+                try? TestPostgres.run(server.pgCtl + ["-m", "immediate", "-w", "stop"], log: "/dev/null")
+                try? FileManager.default.removeItem(atPath: server.folder)
+            }
+        }
     }
 }

@@ -46,7 +46,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         self.reconnectFor = reconnectFor
         permits = DispatchSemaphore(value: maxConnections)
         do {
-            try write { db in try PostgresMigrations.migrate(db, location: address.redacted) }
+            try write(.snapshot) { db in try PostgresMigrations.migrate(db, location: address.redacted) }
         } catch let error as StoreError {
             throw error
         } catch DriverFailure.unreachable(let why) {
@@ -57,7 +57,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
     }
 
     deinit {
-        for connection in idle { Self.close(connection) }
+        for connection in idle { _ = try? connection.close().wait() }
         try? group.syncShutdownGracefully()
     }
 
@@ -66,13 +66,18 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
-    /// Repeatable read: a row another transaction changed since this one began cannot be
-    /// overwritten — the write fails with a serialization error and the whole transaction runs
-    /// again on fresh data. That gives the store's read-then-write transitions (an operator's
-    /// cancel checked against the state it read, say) the guarantee SQLite's single writer
-    /// gives them, without locking every row read.
-    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
+    /// A ``WriteIsolation/snapshot`` write runs at REPEATABLE READ: a row another transaction
+    /// changed since this one began cannot be overwritten — the write fails with a
+    /// serialization error and the whole transaction runs again on fresh data. That gives the
+    /// store's read-then-write transitions (an operator's cancel checked against the state it
+    /// read, say) the guarantee SQLite's single writer gives them, without locking every row
+    /// read. A ``WriteIsolation/conditional`` one runs at READ COMMITTED, where concurrent
+    /// claims skip each other's rows instead of failing each other.
+    func write<T>(_ isolation: WriteIsolation, _ body: (any SQLConnection) throws -> T) throws -> T {
+        switch isolation {
+        case .snapshot: try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
+        case .conditional: try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", body)
+        }
     }
 
     func checkReachable() throws {
@@ -96,6 +101,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         let deadline = ContinuousClock.now + reconnectFor
         var pause = Duration.milliseconds(50)
         var conflicts = 0
+        var readOnlyRetried = false
         while true {
             permits.wait()
             defer { permits.signal() }
@@ -112,7 +118,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
             }
             let session = PostgresSession(connection, logger: logger)
             do {
-                try session.execute(sql: begin)
+                try session.executeCached(sql: begin, arguments: [])
                 let result = try body(session)
                 try session.execute(sql: "COMMIT")
                 checkIn(connection)
@@ -127,9 +133,28 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
                     pause = min(pause * 2, .seconds(1))
                     continue
                 }
-                _ = try? session.execute(sql: "ROLLBACK")
-                checkIn(connection)
-                switch (error as? PSQLError)?.serverInfo?[.sqlState] {
+                session.rollback()
+                let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+                if state == "25006" {
+                    // A session stays read-only once it started so (`default_transaction_read_only`
+                    // is read when it starts), and the idle ones likely did too: drop them all
+                    // and try once more on a new session, which says whether the database is
+                    // read-only now.
+                    Self.close(connection)
+                    for stale in lock.withLock({ () -> [PostgresConnection] in
+                        defer { idle.removeAll() }
+                        return idle
+                    }) {
+                        Self.close(stale)
+                    }
+                    if !readOnlyRetried {
+                        readOnlyRetried = true
+                        continue
+                    }
+                } else {
+                    checkIn(connection)
+                }
+                switch state {
                 case .some(let state) where (state == "40001" || state == "40P01") && conflicts < 50:
                     conflicts += 1
                     Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.01) * Double(min(conflicts, 10)))
@@ -145,9 +170,10 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         }
     }
 
+    /// Closes `connection` without waiting; the closure keeps it alive until it is closed.
     private static func close(_ connection: PostgresConnection) {
         let closing: EventLoopFuture<Void> = connection.close()
-        closing.whenComplete { _ in }
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     private static func isConnectionFailure(_ error: any Error) -> Bool {

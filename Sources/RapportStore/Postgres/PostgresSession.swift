@@ -5,10 +5,18 @@ import PostgresNIO
 
 /// One connection inside one transaction, speaking the store's SQL: `?` and `?N` placeholders
 /// become `$n`, values are bound with their types, and rows come back as ``StoreValue``s.
+///
+/// ``executeCached(sql:arguments:)`` does not wait for its answer: the statement is queued on
+/// the connection, which sends it as soon as the one before is done, and the caller goes on
+/// to its next statement. Its result is waited for when something needs it — ``changesCount``,
+/// a read, a plain ``execute(sql:arguments:)``, the commit — and its failure is thrown there.
+/// An outcome recorded on the dispatch path costs one wait instead of four.
 final class PostgresSession: SQLConnection {
     private let connection: PostgresConnection
     private let logger: Logger
-    private(set) var changesCount = 0
+    private var lastChanges = 0
+    /// Statements sent and not yet waited for, in order.
+    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
     private var cursors = 0
 
     init(_ connection: PostgresConnection, logger: Logger) {
@@ -18,33 +26,67 @@ final class PostgresSession: SQLConnection {
 
     var dialect: SQLDialect { .postgres }
 
+    var changesCount: Int {
+        get throws {
+            try settle()
+            return lastChanges
+        }
+    }
+
     func execute(sql: String, arguments: [any StoreBindable]) throws {
-        let result = try run(sql, arguments)
-        changesCount = result.metadata.rows ?? 0
+        try settle()
+        lastChanges = try send(sql, arguments).wait().metadata.rows ?? 0
     }
 
     func executeCached(sql: String, arguments: [any StoreBindable]) throws {
-        try execute(sql: sql, arguments: arguments)
+        // Bounded, so that a long run of inserts (a large plan) does not queue them all.
+        if pending.count >= 256 { try settle() }
+        pending.append(send(sql, arguments))
     }
 
     func fetchAll(sql: String, arguments: [any StoreBindable]) throws -> [any StoreRow] {
-        let result = try run(sql, arguments)
-        changesCount = result.metadata.rows ?? 0
+        try settle()
+        let result = try send(sql, arguments).wait()
+        lastChanges = result.metadata.rows ?? 0
         return Self.rows(result.rows)
+    }
+
+    /// Waits for every queued statement, in order. The first failure is thrown: the ones after
+    /// it are only the server refusing statements in a transaction that already failed.
+    func settle() throws {
+        guard !pending.isEmpty else { return }
+        let sent = pending
+        pending.removeAll(keepingCapacity: true)
+        var failure: (any Error)?
+        for future in sent {
+            do {
+                lastChanges = try future.wait().metadata.rows ?? 0
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Rolls the transaction back, after waiting out whatever is still queued.
+    func rollback() {
+        _ = try? settle()
+        _ = try? send("ROLLBACK", []).wait()
     }
 
     /// Reads through a server-side cursor, a few thousand rows at a time, so a million-row read
     /// never sits in memory at once.
     func forEachRow(sql: String, arguments: [any StoreBindable], _ body: (any StoreRow) throws -> Void) throws {
+        try settle()
         cursors += 1
         let name = "rapport_cursor_\(cursors)"
-        _ = try run("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", arguments)
+        _ = try send("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", arguments).wait()
         while true {
-            let batch = try run("FETCH FORWARD 5000 FROM \(name)", [])
+            let batch = try send("FETCH FORWARD 5000 FROM \(name)", []).wait()
             for row in Self.rows(batch.rows) { try body(row) }
             if batch.rows.count < 5000 { break }
         }
-        _ = try run("CLOSE \(name)", [])
+        _ = try send("CLOSE \(name)", []).wait()
     }
 
     func columnNames(of table: String) throws -> Set<String> {
@@ -56,7 +98,8 @@ final class PostgresSession: SQLConnection {
                 arguments: [table]))
     }
 
-    private func run(_ sql: String, _ arguments: [any StoreBindable]) throws -> PostgresQueryResult {
+    /// Queues one statement on the connection; its answer, when it comes.
+    private func send(_ sql: String, _ arguments: [any StoreBindable]) -> EventLoopFuture<PostgresQueryResult> {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument.storeValue {
@@ -68,7 +111,7 @@ final class PostgresSession: SQLConnection {
             }
         }
         let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: bindings)
-        return try connection.query(query, logger: logger).wait()
+        return connection.query(query, logger: logger)
     }
 
     /// Rows with their column names shared.

@@ -25,11 +25,15 @@ extension StoreRow {
 /// that differ between backends from ``dialect``.
 protocol SQLConnection: AnyObject {
     var dialect: SQLDialect { get }
-    /// How many rows the last `execute` changed.
-    var changesCount: Int { get }
+    /// How many rows the last statement changed. A statement whose answer was not waited for
+    /// (``executeCached(sql:arguments:)`` on PostgreSQL) is waited for here, and its failure
+    /// thrown.
+    var changesCount: Int { get throws }
     func execute(sql: String, arguments: [any StoreBindable]) throws
-    /// Like ``execute(sql:arguments:)``, with the statement compiled once per connection where
-    /// the backend can: for the hot paths (storing a plan, recording an outcome, the audit trail).
+    /// Like ``execute(sql:arguments:)``, for the hot paths (storing a plan, recording an
+    /// outcome, the audit trail): SQLite compiles the statement once per connection; PostgreSQL
+    /// queues it without waiting for its answer, so its failure may be thrown by the next call
+    /// that needs a result (and always before the commit).
     func executeCached(sql: String, arguments: [any StoreBindable]) throws
     func fetchAll(sql: String, arguments: [any StoreBindable]) throws -> [any StoreRow]
     /// Calls `body` with each row as it is read, never holding them all (the planner's full
@@ -70,6 +74,23 @@ enum DriverFailure: Error {
     case unreachable(String)
 }
 
+/// How a write transaction is kept apart from the others running at the same time. SQLite has
+/// one writer at a time, which isolates every write fully; the choice matters on PostgreSQL.
+enum WriteIsolation {
+    /// The transaction reads one snapshot, and a row another transaction changed since then
+    /// cannot be overwritten: the write fails and runs again on fresh data. For transitions that
+    /// read a state and then decide (an operator's cancel, a plan), which must not act on a
+    /// state that is already gone.
+    case snapshot
+    /// Each statement sees the latest committed rows. Only for writes whose every statement
+    /// re-checks, in its own `WHERE`, the state it changes (`… AND state = 'sending' AND
+    /// lease_owner = ?`) and whose claims lock with `FOR UPDATE SKIP LOCKED`: PostgreSQL
+    /// re-evaluates such a condition on the newest version of a row another transaction
+    /// changed, so the write can never act on a stale state, and concurrent claimers pass each
+    /// other by instead of failing each other. The dispatch hot path (claims and outcomes).
+    case conditional
+}
+
 /// A backend: opens transactions on its connections.
 protocol StoreDriver: Sendable {
     var dialect: SQLDialect { get }
@@ -77,7 +98,7 @@ protocol StoreDriver: Sendable {
     var location: String { get }
     func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T
     /// Runs `body` in one transaction, committed when it returns, rolled back when it throws.
-    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T
+    func write<T>(_ isolation: WriteIsolation, _ body: (any SQLConnection) throws -> T) throws -> T
     /// Throws ``DriverFailure/unreachable(_:)`` when the store is gone (the file replaced, the
     /// server down).
     func checkReachable() throws

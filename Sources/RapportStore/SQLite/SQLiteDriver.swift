@@ -64,7 +64,8 @@ final class SQLiteDriver: StoreDriver {
         try pool.read { db in try body(GRDBConnection(db)) }
     }
 
-    func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    /// SQLite runs one write at a time, so every isolation is the full one.
+    func write<T>(_ isolation: WriteIsolation, _ body: (any SQLConnection) throws -> T) throws -> T {
         do {
             return try pool.write { db in try body(GRDBConnection(db)) }
         } catch let error as DatabaseError
