@@ -564,11 +564,13 @@ def report(results, args, command):
         r = results["store"]
         runs = r["runs"]
         lines += ["## SQLite vs PostgreSQL: claim, send to nginx, commit", "",
-                  f"`run --once` dispatching {r['n']:,} due webhooks at `concurrency = 4`; each message claimed "
-                  "with a lease and its outcome group-committed before the worker's next send.", "",
-                  "| outbox | messages/s | seconds | peak RSS |", "|---|---:|---:|---:|"]
+                  f"`run --once` dispatching the promotion webhooks due for {r['n']:,} generated customers at "
+                  "`concurrency = 4`; each message claimed with a lease and its outcome group-committed before "
+                  "the worker's next send.", "",
+                  "| outbox | sent | messages/s | seconds | peak RSS |", "|---|---:|---:|---:|---:|"]
         for backend, run_ in runs.items():
-            lines.append(f"| {backend} | {run_['rate']:,.0f} | {run_['seconds']:.1f} | {run_['rss']:.0f} MB |")
+            lines.append(f"| {backend} | {run_['sent']:,} | {run_['rate']:,.0f} | {run_['seconds']:.1f} | "
+                         f"{run_['rss']:.0f} MB |")
         if "sqlite" in runs and "postgres" in runs:
             lines += ["", f"PostgreSQL / SQLite: {runs['postgres']['rate'] / runs['sqlite']['rate']:.0%} "
                       "(PostgreSQL on loopback with fsync on; SQLite with synchronous = FULL)."]
