@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already built for postgres-nio; named for the TLS settings of a PostgreSQL store.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // libcurl, through pkg-config, and a few lines of C for its variadic calls.
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [
                 "RapportCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,7 +108,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RapportDeliveryTests", dependencies: ["RapportDelivery"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportDeliveryTests", dependencies: ["RapportDelivery", "RapportTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportDaemonTests",
             dependencies: [

@@ -169,12 +169,27 @@ struct ConfigurationReader {
 
         let store = root.table("store")
         let storePath = store?.string("path") ?? "rapport.sqlite"
-        let storeURL = store?.string("url")
-        if let storeURL {
-            if !(storeURL.hasPrefix("postgres://") || storeURL.hasPrefix("postgresql://")) {
-                store?.fail("url", "'\(storeURL.prefix(40))' is not a postgres:// URL")
+        var storeURL = store?.string("url")
+        if let url = storeURL {
+            if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+                store?.fail("url", "'\(url.prefix(40))' is not a postgres:// URL")
             } else if store?.string("path") != nil {
                 store?.fail("url", "set either path (SQLite) or url (PostgreSQL), not both")
+            } else if let problem = Outbox.problem(withPostgresURL: url) {
+                store?.fail("url", problem)
+            }
+        }
+        // The database password, kept out of the URL (and so out of this file) when given here.
+        if let store, let password = secret(store, "password", required: false, purpose: "", reads: true) {
+            if let url = storeURL, var components = URLComponents(string: url) {
+                if components.password != nil {
+                    store.fail("password_file", "the url already holds a password; give it in one place")
+                } else {
+                    components.password = password
+                    storeURL = components.string
+                }
+            } else if storeURL == nil {
+                store.fail("password_file", "a password is for a PostgreSQL store (url), not the SQLite file")
             }
         }
         let retentionDays = store?.int("retention_days", in: 0...36_500)

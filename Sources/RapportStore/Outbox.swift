@@ -40,6 +40,17 @@ public final class Outbox: OutboxStore {
         }
     }
 
+    /// Why `url` cannot name a PostgreSQL store (its form, an unknown `sslmode`), or `nil`
+    /// when it can: for checking a configuration before anything connects.
+    public static func problem(withPostgresURL url: String) -> String? {
+        do {
+            _ = try PostgresAddress(parsing: url)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
     init(driver: any StoreDriver) {
         self.driver = driver
     }

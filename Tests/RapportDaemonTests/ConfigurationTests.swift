@@ -96,6 +96,46 @@ import Testing
         #expect(sandbox.errors(smtp("password_env = \"RAPPORT_PW\""), environment: ["RAPPORT_PW": "x"]).isEmpty)
     }
 
+    /// A PostgreSQL store's password comes from a file, a variable or a credential into the
+    /// URL; the URL's own form and TLS parameters are checked before anything connects.
+    @Test func aPostgresStoreTakesItsPasswordAndTLSFromTheConfiguration() throws {
+        let sandbox = Sandbox()
+        let store = { (lines: String) in
+            sandbox.config().replacingOccurrences(of: "path = \"state/outbox.sqlite\"", with: lines)
+        }
+        sandbox.write("db-password", "p@ss:w/rd\n")
+        let loaded = try sandbox.load(
+            store(
+                """
+                url = "postgres://rapport@db.internal:6432/rapport?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem"
+                password_file = "db-password"
+                """))
+        let url = try #require(loaded.storeURL.flatMap(URLComponents.init(string:)))
+        #expect(url.password == "p@ss:w/rd")
+        #expect(url.host == "db.internal" && url.port == 6432 && url.path == "/rapport")
+        #expect(url.queryItems?.first { $0.name == "sslmode" }?.value == "verify-full")
+        #expect(!loaded.storeDisplayName.contains("p@ss"), "\(loaded.storeDisplayName)")
+
+        let refused: [(store: String, error: String)] = [
+            ("url = \"postgres://u:inline@h/db\"\npassword_env = \"PW\"", "store.password_file: the url already holds"),
+            ("path = \"x.sqlite\"\npassword_env = \"PW\"", "store.password_file: a password is for a PostgreSQL store"),
+            ("url = \"postgres://u@h/db\"\npassword = \"hunter2\"", "store.password: inline secrets are not accepted"),
+            (
+                "url = \"postgres://u@h/db?sslmode=always\"",
+                "store.url: sslmode 'always' is not one of disable, prefer, require, verify-ca, verify-full"
+            ),
+            (
+                "url = \"postgres://u@h/db?sslmode=require&sslrootcert=ca.pem\"",
+                "store.url: sslrootcert needs sslmode=verify-ca or verify-full"
+            ),
+            ("url = \"postgres://u@h/db?connect_timeout=5\"", "store.url: unknown URL parameter 'connect_timeout'"),
+        ]
+        for (lines, error) in refused {
+            let found = sandbox.errors(store(lines), environment: ["PW": "x"])
+            #expect(found.contains { $0.contains(error) }, "\(lines): \(found)")
+        }
+    }
+
     @Test func syntaxErrorsNameTheLine() {
         let sandbox = Sandbox()
         let found = sandbox.errors("[data]\npath = \"x.json\"\n[store\n")

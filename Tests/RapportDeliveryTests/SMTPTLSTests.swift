@@ -1,42 +1,18 @@
 import Foundation
 import RapportDelivery
+import RapportTestSupport
 import Testing
 
 /// STARTTLS, certificate verification and AUTH against `smtp_sink.py --tls --auth` (aiosmtpd) on
 /// 127.0.0.1, with a self-signed certificate made by the test and trusted through `caFile`.
 @Suite("SMTP over STARTTLS with AUTH (integration)", .timeLimit(.minutes(2)))
 struct SMTPTLSTests {
-    /// A self-signed certificate for `localhost` and 127.0.0.1, made with the `openssl` command.
-    final class Certificate {
-        let directory = temporaryPath("smtp-tls")
-        var certificate: String { directory + "/cert.pem" }
-        var key: String { directory + "/key.pem" }
-
-        init() throws {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            openssl.arguments = [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", certificate,
-            ]
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            guard openssl.terminationStatus == 0 else {
-                throw PeerProcess.Failure(description: "openssl req failed (\(openssl.terminationStatus))")
-            }
-        }
-
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
-    }
-
-    let certificate: Certificate
+    let certificate: TestCertificate
     let sinkDirectory = temporaryPath("smtp-tls-sink")
     let sink: PeerProcess
 
     init() throws {
-        certificate = try Certificate()
+        certificate = try TestCertificate()
         sink = try PeerProcess(
             script: "smtp_sink.py",
             arguments: [sinkDirectory, "--tls", certificate.certificate, certificate.key, "--auth", "ann:s3cret pass"])

@@ -173,36 +173,58 @@ public final class PostgresServer: Sendable {
     private let pgCtl: [String]
     private let options: String
 
-    /// Initializes and starts a new server.
-    public static func launch() throws(TestPostgres.Unavailable) -> PostgresServer {
+    /// Initializes and starts a new server. With `certificate`, it offers TLS with it (and
+    /// still accepts plain connections); with `password`, TCP connections must give it (SCRAM).
+    public static func launch(certificate: TestCertificate? = nil, password: String? = nil) throws(TestPostgres
+        .Unavailable) -> PostgresServer
+    {
         guard let bin = TestPostgres.binaryFolder() else {
             throw TestPostgres.Unavailable(description: "initdb not found (install the postgresql package)")
         }
         let folder = NSTemporaryDirectory() + "rapport-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            // Files the server reads: its TLS key must be its own and private.
+            var authentication = ["--auth=trust"]
+            if let password {
+                try password.write(toFile: folder + "/password", atomically: true, encoding: .utf8)
+                authentication = [
+                    "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=" + folder + "/password",
+                ]
+            }
+            var tls = ""
+            if let certificate {
+                try FileManager.default.copyItem(atPath: certificate.certificate, toPath: folder + "/server.crt")
+                try FileManager.default.copyItem(atPath: certificate.key, toPath: folder + "/server.key")
+                chmod(folder + "/server.key", 0o600)
+                tls = " -c ssl=on -c ssl_cert_file=\(folder)/server.crt -c ssl_key_file=\(folder)/server.key"
+            }
             var prefix: [String] = []
             if getuid() == 0 {
                 guard let account = getpwnam("postgres") else {
                     throw TestPostgres.Unavailable(
                         description: "running as root and there is no postgres account to run the server")
                 }
-                guard chown(folder, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
-                    throw TestPostgres.Unavailable(description: "cannot hand \(folder) to the postgres account")
+                for path in [folder]
+                    + (try FileManager.default.contentsOfDirectory(atPath: folder)).map({ folder + "/" + $0 })
+                {
+                    guard chown(path, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
+                        throw TestPostgres.Unavailable(description: "cannot hand \(path) to the postgres account")
+                    }
                 }
                 prefix = ["/usr/sbin/runuser", "-u", "postgres", "--"]
             }
             try TestPostgres.run(
-                prefix + [
-                    bin + "/initdb", "-D", folder + "/data", "-U", "rapport", "--auth=trust", "--no-sync", "-E", "UTF8",
-                    "--locale=C",
+                prefix + [bin + "/initdb", "-D", folder + "/data", "-U", "rapport"] + authentication + [
+                    "--no-sync", "-E", "UTF8", "--locale=C",
                 ], log: folder + "/initdb.log")
             let port = try TestPostgres.freePort()
+            let credentials = password.map { "rapport:\($0)" } ?? "rapport"
             let server = PostgresServer(
-                adminURL: "postgres://rapport@127.0.0.1:\(port)/postgres", folder: folder,
+                adminURL: "postgres://\(credentials)@127.0.0.1:\(port)/postgres", folder: folder,
                 pgCtl: prefix + [bin + "/pg_ctl", "-D", folder + "/data"],
                 options: "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder) -c fsync=off -c max_connections=300"
-                    + " -c shared_buffers=32MB")
+                    + " -c shared_buffers=32MB" + tls)
             Self.register(server)
             try server.start()
             return server

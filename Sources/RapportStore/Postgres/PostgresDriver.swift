@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import RapportCore
 
@@ -36,9 +37,15 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
             throw StoreError(.open, "opening \(PostgresAddress.redacted(url))", "\(error)")
         }
         location = address.redacted
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = try address.tls()
+        } catch {
+            throw StoreError(.open, "opening \(address.redacted)", "TLS: \(error)")
+        }
         var configuration = PostgresConnection.Configuration(
             host: address.host, port: address.port, username: address.user, password: address.password,
-            database: address.database, tls: .disable)
+            database: address.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -89,7 +96,20 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         if let message = error.serverInfo?[.message] {
             return message + (error.serverInfo?[.detail].map { " (\($0))" } ?? "")
         }
+        if error.code == .sslUnsupported { return "the server does not offer TLS, which the URL's sslmode requires" }
+        if let underlying = error.underlying as? NIOSSLError {
+            return "TLS handshake failed (the server's certificate is not trusted for this host?): \(underlying)"
+        }
         return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+
+    /// Whether connecting failed for a reason that waiting does not cure: the server refused
+    /// the password or the account (`28…`), has no such database (`3D000`), or TLS failed.
+    private static func isRefusal(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return error is NIOSSLError }
+        if error.code == .sslUnsupported || error.underlying is NIOSSLError { return true }
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("28") || state == "3D000"
     }
 
     /// Runs `body` between `begin` and `COMMIT`. A connection lost on the way is replaced and
@@ -109,7 +129,8 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
             do {
                 connection = try checkOut()
             } catch {
-                guard ContinuousClock.now < deadline else {
+                // A refused password or certificate will not get better by waiting.
+                guard ContinuousClock.now < deadline, !Self.isRefusal(error) else {
                     throw DriverFailure.unreachable("cannot connect to \(location): \(describe(error))")
                 }
                 Thread.sleep(forTimeInterval: pause.inSeconds)
@@ -206,13 +227,26 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
     }
 }
 
-/// The parts of a `postgres://user:password@host:port/database` URL.
+/// The parts of a `postgres://user:password@host:port/database?sslmode=…&sslrootcert=…` URL.
 struct PostgresAddress {
     var user: String
     var password: String?
     var host: String
     var port: Int
     var database: String
+    /// libpq's `sslmode`: `disable`, `prefer` (the default, as in libpq: TLS when the server
+    /// offers it, unverified), `require` (TLS, unverified), `verify-ca` (TLS, the certificate
+    /// signed by `sslrootcert` or a system CA) or `verify-full` (that, and the certificate names
+    /// the host).
+    var sslMode: SSLMode
+    /// A PEM file of the CAs to trust for `verify-ca`/`verify-full`; the system's when `nil`.
+    var sslRootCertificate: String?
+
+    enum SSLMode: String, CaseIterable {
+        case disable, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
+    }
 
     init(parsing url: String) throws(ParseError) {
         guard let components = URLComponents(string: url),
@@ -228,6 +262,25 @@ struct PostgresAddress {
         self.user = components.user ?? "postgres"
         self.password = components.password
         self.database = database
+        sslMode = .prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(SSLMode.init(rawValue:)) else {
+                    let modes = SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw ParseError("sslmode '\(item.value ?? "")' is not one of \(modes)")
+                }
+                sslMode = mode
+            case "sslrootcert":
+                guard let path = item.value, !path.isEmpty else { throw ParseError("sslrootcert names no file") }
+                sslRootCertificate = path
+            default:
+                throw ParseError("unknown URL parameter '\(item.name)' (Rapport reads sslmode and sslrootcert)")
+            }
+        }
+        if sslRootCertificate != nil, ![.verifyCA, .verifyFull].contains(sslMode) {
+            throw ParseError("sslrootcert needs sslmode=verify-ca or verify-full")
+        }
     }
 
     /// The URL without its password, for logs and messages.
@@ -235,6 +288,25 @@ struct PostgresAddress {
 
     static func redacted(_ url: String) -> String {
         (try? PostgresAddress(parsing: url))?.redacted ?? "the PostgreSQL URL"
+    }
+
+    /// postgres-nio's TLS setting for ``sslMode``.
+    func tls() throws -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case .disable: return .disable
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let sslRootCertificate {
+            guard FileManager.default.isReadableFile(atPath: sslRootCertificate) else {
+                throw ParseError("cannot read sslrootcert \(sslRootCertificate)")
+            }
+            configuration.trustRoots = .file(sslRootCertificate)
+        }
+        let context = try NIOSSLContext(configuration: configuration)
+        return sslMode == .prefer ? .prefer(context) : .require(context)
     }
 
     struct ParseError: Error, CustomStringConvertible {
