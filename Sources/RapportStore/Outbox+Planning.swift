@@ -18,12 +18,17 @@ extension Outbox {
 
     public func setPlanFingerprint(_ fingerprint: String) throws(StoreError) {
         try write("recording the plan fingerprint") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO setting (key, value) VALUES ('plan_fingerprint', ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                    """,
-                arguments: [fingerprint])
+            try Self.set(db, setting: "plan_fingerprint", to: fingerprint)
         }
+    }
+
+    /// Stores one `setting` row, replacing its value.
+    static func set(_ db: any SQLConnection, setting key: String, to value: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO setting (key, value) VALUES (?, ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """,
+            arguments: [key, value])
     }
 }

@@ -486,6 +486,15 @@ public final class Outbox: OutboxStore {
         }
     }
 
+    /// Writes one small row (`setting.write_probe`, the time) to learn whether the store can be
+    /// written now: `unwritable` when the disk is full or the store or database is read-only.
+    /// For `rapport status`, which must say why a daemon is paused when the daemon cannot record it.
+    public func checkWritable(at date: Date) throws(StoreError) {
+        try write("checking that \(location) can be written") { db in
+            try Self.set(db, setting: "write_probe", to: date.formatted(.iso8601))
+        }
+    }
+
     // MARK: - Touchpoints
 
     public func recordTouchpoint(_ touchpoint: Touchpoint) throws(StoreError) {

@@ -18,9 +18,22 @@ struct Status: ParsableCommand {
         var daemon: DaemonHeartbeat?
         var store: String
         var backend: String
+        /// Why the store cannot be written now (`nil` when it can): dispatch is paused.
+        var unwritable: String?
         var counts: [String: Int]
         /// Lifecycle events by state (`pending`, `sending`, `sent`, `failed`).
         var events: [String: Int]
+    }
+
+    /// Why `store` cannot be written now, or `nil` when it can (or fails otherwise: the reads
+    /// that follow report that).
+    static func unwritableReason(_ store: Outbox, at date: Date) -> String? {
+        do {
+            try store.checkWritable(at: date)
+            return nil
+        } catch {
+            return error.code == .unwritable ? error.detail : nil
+        }
     }
 
     func run() throws {
@@ -38,10 +51,12 @@ struct Status: ParsableCommand {
         let locked =
             store.isEmbedded ? StoreLock.isHeld(storePath: workspace.configuration.storePath) : !live.isEmpty
         let backend = store.isEmbedded ? "sqlite" : "postgres"
+        // A paused daemon cannot record why in its heartbeat: see for ourselves.
+        let unwritable = Self.unwritableReason(store, at: now)
         let counts = try store.countsByState()
         let events = try store.eventCounts()
         let report = Report(
-            running: locked, daemon: latest, store: store.location, backend: backend,
+            running: locked, daemon: latest, store: store.location, backend: backend, unwritable: unwritable,
             counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), events: events)
         if json {
             print(jsonText(report))
@@ -81,7 +96,7 @@ struct Status: ParsableCommand {
                 "daemons   \(live.count) running: " + live.map { "pid \($0.pid) on \($0.host)" }.joined(separator: ", ")
             )
         }
-        print("store     \(backend) \(store.location)")
+        print("store     \(backend) \(store.location)" + (unwritable.map { "  NOT WRITABLE: \($0)" } ?? ""))
         let parts = MessageState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
         print("messages  " + (parts.isEmpty ? "none" : parts.joined(separator: ", ")))
         if !events.isEmpty {

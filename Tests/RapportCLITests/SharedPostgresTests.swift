@@ -31,9 +31,7 @@ extension RapportCLITests {
             defer { steady.stop() }
             var generator = SeededGenerator(seed: 20_261_203)
             let host = ProcessInfo.processInfo.hostName
-            func number(_ sql: String) -> Int {
-                Int((try? TestPostgres.query(database, sql))?.first ?? "") ?? 0
-            }
+            let number = { (sql: String) in scalar(in: database, sql) }
             // The plan puts the messages at the next minute: wait for B's first delivery.
             let due = waitUntil(timeout: .seconds(75), interval: .milliseconds(100)) {
                 number("SELECT count(*) FROM attempt") > 0
@@ -105,9 +103,7 @@ extension RapportCLITests {
             defer { harness.sink.stop() }
             let daemon = try startRapport(["run", "--config", harness.config], environment: harness.environment)
             defer { daemon.stop() }
-            func number(_ sql: String) -> Int {
-                Int((try? TestPostgres.query(database, sql))?.first ?? "") ?? 0
-            }
+            let number = { (sql: String) in scalar(in: database, sql) }
             let outages: [Duration] = [.milliseconds(500), .seconds(3), .seconds(12)]
             var restartsMidDispatch = 0
             for (index, outage) in outages.enumerated() {
@@ -146,5 +142,60 @@ extension RapportCLITests {
                 "postgres restarts: \(outages.count) outages (\(outages)), \(count) messages, "
                     + "\(harness.planned.subtracting(distinct).count) lost, \(duplicates) duplicates")
         }
+
+        /// The database made read-only under a dispatching daemon: the daemon says so in its
+        /// log and stops sending, `rapport status` says why, nothing is marked sent that was
+        /// not; once the database is writable again the daemon says so and finishes, nothing
+        /// lost.
+        @Test(.enabled(if: TestPostgres.isAvailable), .timeLimit(.minutes(3)))
+        func aReadOnlyDatabasePausesTheDaemonUntilWritable() throws {
+            let count = 200
+            let database = try TestPostgres.createDatabase()
+            defer { TestPostgres.dropDatabase(database) }
+            let admin = try TestPostgres.server.get()
+            let name = String(database.split(separator: "/").last!)
+            let harness = try WebhookCrashHarness(
+                "postgres-read-only", messages: count, store: "url = \"\(database)\"", leaseSeconds: 10,
+                batchSize: 20, ratePerSecond: 20)
+            defer { harness.sink.stop() }
+            let daemon = try startRapport(["run", "--config", harness.config], environment: harness.environment)
+            defer { daemon.stop() }
+            let number = { (sql: String) in scalar(in: database, sql) }
+            let sending = waitUntil(timeout: .seconds(75), interval: .milliseconds(50)) {
+                number("SELECT count(*) FROM message WHERE state = 'sent'") >= 20
+            }
+            try #require(sending, "nothing sent: \(daemon.stderr.suffix(2_000))")
+
+            _ = try TestPostgres.query(admin, "ALTER DATABASE \(name) SET default_transaction_read_only = on")
+            _ = try TestPostgres.query(
+                admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+            let paused = waitUntil(timeout: .seconds(20), interval: .milliseconds(100)) {
+                daemon.stderr.contains("the store cannot be written")
+            }
+            try #require(paused, "no pause logged: \(daemon.stderr.suffix(2_000))")
+            let sentAtPause = number("SELECT count(*) FROM message WHERE state = 'sent'")
+            let receivedAtPause = try harness.receivedIDs().count
+            Thread.sleep(forTimeInterval: 3)
+            #expect(number("SELECT count(*) FROM message WHERE state = 'sent'") == sentAtPause)
+            // Only sends already under way when the writes began to fail: one per worker.
+            #expect(try harness.receivedIDs().count <= receivedAtPause + 4)
+            let status = try rapport(["status", "--config", harness.config], environment: harness.environment)
+            #expect(status.status == 0, "\(status)")
+            #expect(status.stdout.contains("NOT WRITABLE: the database is read-only"), "\(status.stdout)")
+
+            _ = try TestPostgres.query(admin, "ALTER DATABASE \(name) RESET default_transaction_read_only")
+            let (finished, remaining) = try harness.waitUntilAllSent(timeout: .seconds(60))
+            try #require(finished, "not sent: \(remaining.prefix(5))\n\(daemon.stderr.suffix(2_000))")
+            #expect(daemon.stderr.contains("the store is writable again: dispatch resumed"))
+            let received = Set(try harness.receivedIDs())
+            #expect(received == harness.planned, "lost: \(harness.planned.subtracting(received).count)")
+            let after = try rapport(["status", "--config", harness.config], environment: harness.environment)
+            #expect(!after.stdout.contains("NOT WRITABLE"), "\(after.stdout)")
+        }
     }
+}
+
+/// The first value `sql` returns from `database`, as a number (0 when there is none).
+private func scalar(in database: String, _ sql: String) -> Int {
+    Int((try? TestPostgres.query(database, sql))?.first ?? "") ?? 0
 }

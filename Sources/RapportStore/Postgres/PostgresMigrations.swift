@@ -220,11 +220,16 @@ enum PostgresMigrations {
     static func migrate(_ db: any SQLConnection, location: String) throws {
         // One daemon migrates; the others wait here, then find nothing to do.
         try db.execute(sql: "SELECT pg_advisory_xact_lock(7262770)")
-        try db.execute(
-            sql: """
-                CREATE TABLE IF NOT EXISTS rapport_migration (
-                    name TEXT PRIMARY KEY NOT NULL, applied_at DOUBLE PRECISION NOT NULL)
-                """)
+        // Only created when missing: a database made read-only must still open for reading
+        // (`rapport status` says why the daemon is paused), and DDL is refused there even
+        // when it would change nothing.
+        if try db.fetchValue(String.self, sql: "SELECT to_regclass('rapport_migration')::text") == nil {
+            try db.execute(
+                sql: """
+                    CREATE TABLE rapport_migration (
+                        name TEXT PRIMARY KEY NOT NULL, applied_at DOUBLE PRECISION NOT NULL)
+                    """)
+        }
         let applied = Set(try db.fetchValues(String.self, sql: "SELECT name FROM rapport_migration"))
         let known = Set(migrations.map(\.name))
         if let unknown = applied.subtracting(known).sorted().first {
