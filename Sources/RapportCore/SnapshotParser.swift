@@ -38,32 +38,41 @@ public struct SnapshotParser: Sendable {
                     problem: "unknown data format; use .json, .jsonl or .csv")
             ])
         }
-        let records: [(line: Int, fields: [String: RawValue])]
-        do {
-            switch format {
-            case .json: records = try Self.jsonArrayRecords(bytes, fileName: fileName)
-            case .jsonLines: records = try Self.jsonLinesRecords(bytes, fileName: fileName)
-            case .csv: records = try Self.csvRecords(bytes, fileName: fileName)
-            }
-        } catch {
-            throw DataErrors([error])
-        }
         var validator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
         var contacts: [Contact] = []
-        contacts.reserveCapacity(records.count)
         var seen: [String: Int] = [:]
+        if format != .json {
+            // A record a line (give or take a header and quoted line breaks): the array and
+            // the id index are made once at their size instead of doubling their way there.
+            let lines = bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+            contacts.reserveCapacity(lines + 1)
+            seen.reserveCapacity(lines + 1)
+        }
         var errors: [DataError] = []
-        for record in records {
-            guard let contact = validator.contact(from: record.fields, line: record.line) else { continue }
+        // Each record is validated as it is read and then dropped: a million rows never sit in
+        // memory as field dictionaries next to the contacts made from them.
+        func take(_ line: Int, _ fields: [String: RawValue]) {
+            guard let contact = validator.contact(from: fields, line: line) else { return }
             if let first = seen[contact.id] {
                 errors.append(
                     DataError(
-                        file: fileName, line: record.line, field: "id",
-                        problem: "duplicate id '\(contact.id)' (first on line \(first))"))
-                continue
+                        file: fileName, line: line, field: "id",
+                        problem: "duplicate id '\(contact.id)' (first on line \(first))"
+                    ))
+                return
             }
-            seen[contact.id] = record.line
+            seen[contact.id] = line
             contacts.append(contact)
+        }
+        do {
+            switch format {
+            case .json: try Self.forEachJSONArrayRecord(bytes, fileName: fileName, take)
+            case .jsonLines: try Self.forEachJSONLinesRecord(bytes, fileName: fileName, take)
+            case .csv: try Self.forEachCSVRecord(bytes, fileName: fileName, take)
+            }
+        } catch {
+            // A file that cannot be read to its end is reported as that alone.
+            throw DataErrors([error])
         }
         errors.insert(contentsOf: validator.errors, at: 0)
         if !errors.isEmpty {
@@ -74,18 +83,18 @@ public struct SnapshotParser: Sendable {
 
     // MARK: - Formats
 
-    static func csvRecords(_ bytes: [UInt8], fileName: String) throws(DataError) -> [(
-        line: Int, fields: [String: RawValue]
-    )] {
+    /// Calls `body` with each record of a file's rows: its line and its fields by name.
+    typealias RecordHandler = (_ line: Int, _ fields: [String: RawValue]) -> Void
+
+    static func forEachCSVRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
         var reader = CSVReader(bytes)
         guard let header = reader.next() else {
             if let error = reader.error {
                 throw DataError(file: fileName, line: error.line, field: nil, problem: error.problem)
             }
-            return []
+            return
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        var records: [(line: Int, fields: [String: RawValue])] = []
         while let row = reader.next() {
             if row.fields.count == 1 && row.fields[0].isEmpty { continue }  // blank line
             guard row.fields.count == columns.count else {
@@ -93,42 +102,30 @@ public struct SnapshotParser: Sendable {
                     file: fileName, line: row.line, field: nil,
                     problem: "row has \(row.fields.count) fields, the header has \(columns.count)")
             }
-            var fields: [String: RawValue] = [:]
+            var fields: [String: RawValue] = Dictionary(minimumCapacity: columns.count)
             for (column, value) in zip(columns, row.fields) where !value.isEmpty {
                 fields[column] = .string(value)
             }
-            records.append((row.line, fields))
+            body(row.line, fields)
         }
         if let error = reader.error {
             throw DataError(file: fileName, line: error.line, field: nil, problem: error.problem)
         }
-        return records
     }
 
-    static func jsonLinesRecords(_ bytes: [UInt8], fileName: String) throws(DataError) -> [(
-        line: Int, fields: [String: RawValue]
-    )] {
-        var records: [(line: Int, fields: [String: RawValue])] = []
+    static func forEachJSONLinesRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
         var lineNumber = 0
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            records.append((lineNumber, try decodeObject(line, fileName: fileName, line: lineNumber)))
+            body(lineNumber, try decodeObject(line, fileName: fileName, line: lineNumber))
         }
-        return records
     }
 
-    static func jsonArrayRecords(_ bytes: [UInt8], fileName: String) throws(DataError) -> [(
-        line: Int, fields: [String: RawValue]
-    )] {
-        let elements = try JSONArraySplitter.elements(of: bytes, fileName: fileName)
-        var records: [(line: Int, fields: [String: RawValue])] = []
-        records.reserveCapacity(elements.count)
-        for element in elements {
-            records.append(
-                (element.line, try decodeObject(bytes[element.range], fileName: fileName, line: element.line)))
+    static func forEachJSONArrayRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
+        for element in try JSONArraySplitter.elements(of: bytes, fileName: fileName) {
+            body(element.line, try decodeObject(bytes[element.range], fileName: fileName, line: element.line))
         }
-        return records
     }
 
     static func decodeObject(_ bytes: some Collection<UInt8>, fileName: String, line: Int) throws(DataError)

@@ -7,6 +7,10 @@ import RapportStore
 import Synchronization
 
 #if canImport(Glibc)
+    import Glibc
+#endif
+
+#if canImport(Glibc)
     @preconcurrency import Glibc
 #endif
 
@@ -129,6 +133,9 @@ public final class Daemon: @unchecked Sendable {
     /// Every tick, thrown or not, leaves a heartbeat in the store for `rapport status`.
     func tick() throws {
         guard !stopping.load(ordering: .sequentiallyConsistent) else { return }
+        // A tick that planned a large file freed most of what it used; hand it back to the
+        // system rather than keep it as the daemon's idle footprint.
+        defer { releaseFreeMemory() }
         do {
             try tickOnce()
             if let since = storePausedSince {
@@ -276,3 +283,18 @@ public final class Daemon: @unchecked Sendable {
         for problem in problems { logger.error("\(problem)") }
     }
 }
+
+/// Returns the heap's free pages to the system (glibc's `malloc_trim`, which Swift's Glibc
+/// module does not export, so it is looked up once); a no-op where there is none.
+func releaseFreeMemory() {
+    _ = mallocTrim?(0)
+}
+
+private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    #else
+        return nil
+    #endif
+}()

@@ -25,12 +25,13 @@ public final class DataSource {
     /// Reads and validates the whole file.
     public func load() throws(DataErrors) -> Snapshot {
         let name = path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // One copy of the file in memory, not two (a `Data`, then an array made from it).
+        guard let bytes = Self.contents(of: path) else {
             throw DataErrors([DataError(file: name, line: 0, field: nil, problem: "cannot read the file")])
         }
-        let snapshot = try parser.parse(Array(data), fileName: name)
+        let snapshot = try parser.parse(bytes, fileName: name)
         stamp = currentStamp()
-        loadedHash = hexDigits(SHA256.hash(data: data))
+        loadedHash = hexDigits(SHA256.hash(data: bytes))
         if let stamp, let loadedHash { hashed = (stamp, loadedHash) }
         return snapshot
     }
@@ -59,6 +60,38 @@ public final class DataSource {
         let hash = hexDigits(SHA256.hash(data: data))
         hashed = (current, hash)
         return hash
+    }
+
+    /// The file's bytes, read straight into an array; `nil` when it cannot be read.
+    static func contents(of path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        // The size as of now; a file still growing is read to its end in further rounds.
+        var bytes: [UInt8] = []
+        var round = max(Int(status.st_size), 4_096)
+        while true {
+            let start = bytes.count
+            var failed = false
+            bytes.append(contentsOf: repeatElement(0, count: round))
+            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
+                var filled = 0
+                while filled < round {
+                    let n = read(descriptor, buffer.baseAddress! + start + filled, round - filled)
+                    if n < 0, errno == EINTR { continue }
+                    if n < 0 { failed = true }
+                    if n <= 0 { break }
+                    filled += n
+                }
+                return filled
+            }
+            guard !failed else { return nil }
+            bytes.removeLast(round - count)
+            if count < round { return bytes }
+            round = max(round, 65_536)
+        }
     }
 
     private func currentStamp() -> FileStamp? {
