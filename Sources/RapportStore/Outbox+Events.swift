@@ -141,8 +141,11 @@ extension Outbox: EventStore {
 
     /// A new event id, `evt_` and 24 random hex digits: the `webhook-id` of every delivery of it.
     static func newEventID() -> String {
+        // 12 random bytes as hex; `String(format:)` per byte was 5% of a dispatch profile.
         var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt32)
         return "evt_"
-            + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            + hexDigits(
+                withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init))
     }
 }
