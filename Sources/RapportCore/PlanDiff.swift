@@ -1,9 +1,16 @@
 import Foundation
 
 /// One occurrence the planner wants in the outbox, with everything needed to render it.
+///
+/// The contact and the campaign are held by reference, shared by every message planned for
+/// them: inline they made a message 816 bytes, and a plan of a million contacts holds about as
+/// many messages at once.
 public struct PlannedMessage: Sendable, Hashable {
     public var key: MessageKey
-    public var contact: Contact
+    public var contact: Contact {
+        get { sharedContact.value }
+        set { sharedContact = Shared(newValue) }
+    }
     public var channel: Channel
     public var template: String
     public var dueAt: Date
@@ -13,25 +20,58 @@ public struct PlannedMessage: Sendable, Hashable {
     /// Why the planner planned it, in words an operator reads in `rapport show`.
     public var reason: String
     public var project: Project?
-    public var campaign: Campaign?
+    public var campaign: Campaign? {
+        get { sharedCampaign?.value }
+        set { sharedCampaign = newValue.map(Shared.init) }
+    }
+    private var sharedContact: Shared<Contact>
+    private var sharedCampaign: Shared<Campaign>?
 
     public init(
         key: MessageKey, contact: Contact, channel: Channel, template: String, dueAt: Date, state: MessageState,
         reason: String, project: Project? = nil, campaign: Campaign? = nil
     ) {
+        self.init(
+            key: key, sharedContact: Shared(contact), channel: channel, template: template, dueAt: dueAt, state: state,
+            reason: reason, project: project, sharedCampaign: campaign.map(Shared.init))
+    }
+
+    /// For the planner, which makes one reference per contact and per campaign.
+    init(
+        key: MessageKey, sharedContact: Shared<Contact>, channel: Channel, template: String, dueAt: Date,
+        state: MessageState, reason: String, project: Project?, sharedCampaign: Shared<Campaign>?
+    ) {
         self.key = key
-        self.contact = contact
+        self.sharedContact = sharedContact
         self.channel = channel
         self.template = template
         self.dueAt = dueAt
         self.state = state
         self.reason = reason
         self.project = project
-        self.campaign = campaign
+        self.sharedCampaign = sharedCampaign
     }
 
     public var id: String { key.id }
     public var rule: RuleID { key.rule }
+
+    public static func == (lhs: PlannedMessage, rhs: PlannedMessage) -> Bool {
+        lhs.key == rhs.key && lhs.contact == rhs.contact && lhs.channel == rhs.channel && lhs.template == rhs.template
+            && lhs.dueAt == rhs.dueAt && lhs.state == rhs.state && lhs.reason == rhs.reason
+            && lhs.project == rhs.project && lhs.campaign == rhs.campaign
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(dueAt)
+        hasher.combine(state)
+    }
+}
+
+/// An immutable value held by reference, so that many holders share one copy.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// A message whose due time moves.

@@ -17,7 +17,7 @@ public enum Planner {
         var shared = SharedPlanningState(policy: policy, history: history, now: now)
         for contact in snapshot.contacts {
             var planner = ContactPlanner(
-                contact: contact, entries: history.entries(for: contact.id),
+                contact: contact, campaigns: shared.campaigns, entries: history.entries(for: contact.id),
                 touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
                 suppressed: !history.suppressed.isEmpty
                     && contact.email.map { history.suppressed.contains(SuppressedAddress.hash($0)) } == true,
@@ -40,8 +40,11 @@ struct SharedPlanningState {
     /// Messages per campaign per UTC hour (hours since 1970).
     var campaignLoad: [String: [Int: Int]] = [:]
     var clocks: [String: ZoneClock] = [:]
+    /// Each campaign once, for every promotion planned for it to share.
+    let campaigns: [String: Shared<Campaign>]
 
     init(policy: Policy, history: History, now: Date) {
+        campaigns = Dictionary(policy.campaigns.map { ($0.name, Shared($0)) }, uniquingKeysWith: { first, _ in first })
         let limited = Set(policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
         guard !limited.isEmpty else { return }
         for entries in history.byContact.values {
@@ -89,6 +92,9 @@ struct Proposal {
 /// Plans one contact. Kept separate so the rules read top to bottom.
 struct ContactPlanner {
     let contact: Contact
+    /// The contact, once, for every message planned for it to share.
+    let sharedContact: Shared<Contact>
+    let campaigns: [String: Shared<Campaign>]
     let entries: [HistoryEntry]
     let touchpoint: Date?
     /// A local opt-out from promotions (it wins over the data's opt-in).
@@ -109,10 +115,11 @@ struct ContactPlanner {
     private var slots: SlotFinder!
 
     init(
-        contact: Contact, entries: [HistoryEntry], touchpoint: Date?, optedOut: Bool = false, suppressed: Bool = false,
-        policy: Policy,
-        now: Date, explain: Bool
+        contact: Contact, campaigns: [String: Shared<Campaign>] = [:], entries: [HistoryEntry], touchpoint: Date?,
+        optedOut: Bool = false, suppressed: Bool = false, policy: Policy, now: Date, explain: Bool
     ) {
+        sharedContact = Shared(contact)
+        self.campaigns = campaigns
         self.optedOut = optedOut
         self.suppressed = suppressed
         self.contact = contact
@@ -526,8 +533,9 @@ struct ContactPlanner {
 
     private func planned(_ proposal: Proposal, due: Date, state: MessageState, reason: String) -> PlannedMessage {
         PlannedMessage(
-            key: proposal.key, contact: contact, channel: proposal.channel, template: proposal.template, dueAt: due,
-            state: state, reason: reason, project: proposal.project, campaign: proposal.campaign)
+            key: proposal.key, sharedContact: sharedContact, channel: proposal.channel, template: proposal.template,
+            dueAt: due, state: state, reason: reason, project: proposal.project,
+            sharedCampaign: proposal.campaign.map { campaigns[$0.name] ?? Shared($0) })
     }
 
     // MARK: - Withdrawal

@@ -11,10 +11,16 @@ public struct Snapshot: Sendable {
     /// Where the data came from, for messages.
     public let source: String
 
-    public init(contacts: [Contact], source: String) {
-        self.contacts = contacts.sorted { $0.id < $1.id }
+    /// `contacts` is taken over and sorted in place: a caller that hands over its last copy
+    /// (the parser does) needs no second array of a million contacts.
+    public init(contacts: consuming [Contact], source: String) {
+        var sorted = contacts
+        sorted.sort { $0.id < $1.id }
+        self.contacts = sorted
         self.source = source
-        self.positions = Dictionary(uniqueKeysWithValues: self.contacts.enumerated().map { ($1.id, $0) })
+        var positions: [String: Int] = Dictionary(minimumCapacity: sorted.count)
+        for (position, contact) in sorted.enumerated() { positions[contact.id] = position }
+        self.positions = positions
     }
 
     /// Looks a contact up by id.

@@ -78,7 +78,10 @@ public struct SnapshotParser: Sendable {
         if !errors.isEmpty {
             throw DataErrors(errors.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") })
         }
-        return Snapshot(contacts: contacts, source: fileName)
+        // Handed over, not copied (`contacts` is captured by `take`, so it cannot be consumed).
+        var valid: [Contact] = []
+        swap(&valid, &contacts)
+        return Snapshot(contacts: consume valid, source: fileName)
     }
 
     // MARK: - Formats

@@ -69,9 +69,10 @@ public final class DataSource {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return nil }
-        // The size as of now; a file still growing is read to its end in further rounds.
+        // The size as of now, and one byte more to see the end in the same round; a file
+        // still growing is read to its end in further rounds.
         var bytes: [UInt8] = []
-        var round = max(Int(status.st_size), 4_096)
+        var round = max(Int(status.st_size) + 1, 4_096)
         while true {
             let start = bytes.count
             var failed = false
