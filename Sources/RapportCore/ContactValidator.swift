@@ -19,7 +19,7 @@ struct ContactValidator {
             errors.append(DataError(file: file, line: line, field: field, problem: problem))
         }
 
-        let id = text(fields["id"], field: "id", line: line)?.trimmingCharacters(in: .whitespaces)
+        let id = text(fields["id"], field: "id", line: line)?.trimmingWhitespace()
         if id == nil || id!.isEmpty {
             fail("id", "required")
         } else if id!.contains(where: { $0.isNewline || $0 == "|" }) {
@@ -28,7 +28,7 @@ struct ContactValidator {
         let name = text(fields["name"], field: "name", line: line) ?? ""
         if name.contains(where: \.isNewline) { fail("name", "must not contain line breaks") }
 
-        var email = text(fields["email"], field: "email", line: line)?.trimmingCharacters(in: .whitespaces)
+        var email = text(fields["email"], field: "email", line: line)?.trimmingWhitespace()
         if email?.isEmpty == true { email = nil }
         if let email, !Self.isPlausibleAddress(email) {
             fail("email", "'\(email)' is not an email address")
@@ -63,7 +63,7 @@ struct ContactValidator {
         let tags = list(fields["tags"], field: "tags", line: line)
         let projects = projects(fields["projects"], line: line)
         var status = ContactStatus.active
-        if let raw = text(fields["status"], field: "status", line: line)?.trimmingCharacters(in: .whitespaces),
+        if let raw = text(fields["status"], field: "status", line: line)?.trimmingWhitespace(),
             !raw.isEmpty
         {
             if let parsed = ContactStatus(rawValue: raw.lowercased()) {
@@ -80,7 +80,7 @@ struct ContactValidator {
                 fail("checkin_every", error.description)
             }
         }
-        let region = text(fields["region"], field: "region", line: line)?.trimmingCharacters(in: .whitespaces)
+        let region = text(fields["region"], field: "region", line: line)?.trimmingWhitespace()
             .lowercased()
         var lastPurchase: Date?
         if let value = text(fields["last_purchase_at"], field: "last_purchase_at", line: line) {
@@ -91,13 +91,13 @@ struct ContactValidator {
         }
 
         var preferences = ContactPreferences()
-        if let raw = text(fields["channel"], field: "channel", line: line)?.trimmingCharacters(in: .whitespaces),
+        if let raw = text(fields["channel"], field: "channel", line: line)?.trimmingWhitespace(),
             !raw.isEmpty
         {
             preferences.channel = ContactPreferences.ChannelPreference(rawValue: raw.lowercased())
             if preferences.channel == nil { fail("channel", "'\(raw)' is not one of email, webhook, none") }
         }
-        if let raw = text(fields["language"], field: "language", line: line)?.trimmingCharacters(in: .whitespaces),
+        if let raw = text(fields["language"], field: "language", line: line)?.trimmingWhitespace(),
             !raw.isEmpty
         {
             if ContactPreferences.isLanguageTag(raw) {
@@ -107,13 +107,13 @@ struct ContactValidator {
             }
         }
         if let raw = text(fields["checkin_day"], field: "checkin_day", line: line)?
-            .trimmingCharacters(in: .whitespaces), !raw.isEmpty
+            .trimmingWhitespace(), !raw.isEmpty
         {
             preferences.checkinDay = Weekday(name: raw)
             if preferences.checkinDay == nil { fail("checkin_day", "'\(raw)' is not a day of the week") }
         }
         if let raw = text(fields["checkin_time"], field: "checkin_time", line: line)?
-            .trimmingCharacters(in: .whitespaces), !raw.isEmpty
+            .trimmingWhitespace(), !raw.isEmpty
         {
             preferences.checkinTime = LocalTime(parsing: raw)
             if preferences.checkinTime == nil { fail("checkin_time", "'\(raw)' is not a time of day such as 10:30") }
@@ -147,7 +147,7 @@ struct ContactValidator {
         case nil, .null: return nil
         case .bool(let flag): return flag
         case .string(let string):
-            switch string.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch string.trimmingWhitespace().lowercased() {
             case "true", "yes", "y", "1": return true
             case "false", "no", "n", "0", "": return false
             default:
@@ -169,7 +169,7 @@ struct ContactValidator {
         case nil, .null: return []
         case .string(let string):
             return string.split(whereSeparator: { $0 == ";" || $0 == "," })
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         case .array(let items):
             var result: [String] = []
             for item in items {
@@ -197,7 +197,7 @@ struct ContactValidator {
         case .string(let string)?:
             // "Grace Hopper <grace@firm.example>" or just a name.
             if let open = string.lastIndex(of: "<"), string.hasSuffix(">") {
-                name = string[..<open].trimmingCharacters(in: .whitespaces)
+                name = string[..<open].trimmingWhitespace()
                 email = String(string[string.index(after: open)..<string.index(before: string.endIndex)])
             } else {
                 name = string
@@ -310,14 +310,27 @@ struct ContactValidator {
 
     /// A deliberately simple check: one `@`, something on both sides, no spaces or line breaks.
     static func isPlausibleAddress(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !address.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
+        // On scalars, not `Character`s: this runs for every contact of a large file.
+        var ats = 0
+        var atIndex = 0
+        var dotAfterAt = false
+        for (index, scalar) in address.unicodeScalars.enumerated() {
+            switch scalar {
+            case "@":
+                ats += 1
+                atIndex = index
+            case ".": if ats == 1 { dotAfterAt = true }
+            case "<", ">", ",": return false
+            default: if scalar.properties.isWhitespace { return false }
+            }
+        }
+        return ats == 1 && atIndex > 0 && dotAfterAt
     }
 
     /// Parses an ISO 8601 date-time with offset, or a date alone (midnight in `timeZone`).
     static func parseInstant(_ text: String, timeZone: TimeZone) -> Date? {
-        let text = text.trimmingCharacters(in: .whitespaces)
+        let text = text.trimmingWhitespace()
+        if let date = parseSimpleISO8601(text) { return date }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
             return date
