@@ -27,6 +27,34 @@ import Testing
         #expect(try encryptedConnections() >= 1)
     }
 
+    /// `verify-full` to an IP address: no SNI is sent, and NIOSSL checks the address against
+    /// the certificate's IP entries (this one names 127.0.0.1).
+    @Test func verifiedTLSToAnAddress() throws {
+        let store = try Outbox(postgresURL: database + "?sslmode=verify-full&sslrootcert=\(certificate.certificate)")
+        _ = try store.countsByState()
+        #expect(try encryptedConnections() >= 1)
+    }
+
+    /// `verify-full` to an address the certificate does not name is refused, even though a
+    /// trusted CA signed it.
+    @Test func verifiedTLSRefusesAnAddressTheCertificateDoesNotName() throws {
+        let named = try TestCertificate(names: "DNS:localhost")
+        let other = try PostgresServer.launch(certificate: named, password: "s3cret-pass")
+        defer { try? other.stop() }
+        let url = try TestPostgres.createDatabase(on: other.adminURL)
+        #expect(
+            try Outbox(postgresURL: url + "?sslmode=verify-ca&sslrootcert=\(named.certificate)").countsByState() == [:])
+        var failure: StoreError?
+        let started = ContinuousClock.now
+        do {
+            _ = try Outbox(postgresURL: url + "?sslmode=verify-full&sslrootcert=\(named.certificate)")
+        } catch {
+            failure = error
+        }
+        #expect(failure?.description.contains("TLS handshake failed") == true, "\(String(describing: failure))")
+        #expect(ContinuousClock.now - started < .seconds(5), "a refusal is not worth waiting for")
+    }
+
     /// `require` encrypts without checking the certificate; `disable` does not encrypt.
     @Test func requireEncryptsAndDisableDoesNot() throws {
         let encrypted = try Outbox(postgresURL: database + "?sslmode=require")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A self-signed certificate for `localhost` and 127.0.0.1, made with the `openssl` command in
+/// A self-signed certificate (for `localhost` and 127.0.0.1 unless told otherwise), made with the `openssl` command in
 /// a temporary folder (removed with the object): for the TLS tests' servers, which the client
 /// then trusts through its CA file.
 public final class TestCertificate: Sendable {
@@ -14,7 +14,8 @@ public final class TestCertificate: Sendable {
         public var description: String
     }
 
-    public init() throws {
+    /// `names`: the certificate's subject alternative names, as `openssl` spells them.
+    public init(names: String = "DNS:localhost,IP:127.0.0.1") throws {
         directory = NSTemporaryDirectory() + "rapport-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard let openssl = ["/usr/bin/openssl", "/bin/openssl"].first(where: FileManager.default.isExecutableFile)
@@ -24,7 +25,7 @@ public final class TestCertificate: Sendable {
             try TestPostgres.run(
                 [
                     openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", directory + "/key.pem", "-out",
+                    "-addext", "subjectAltName=" + names, "-keyout", directory + "/key.pem", "-out",
                     directory + "/cert.pem",
                 ], log: directory + "/openssl.log")
         } catch {

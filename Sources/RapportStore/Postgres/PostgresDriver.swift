@@ -97,17 +97,23 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
             return message + (error.serverInfo?[.detail].map { " (\($0))" } ?? "")
         }
         if error.code == .sslUnsupported { return "the server does not offer TLS, which the URL's sslmode requires" }
-        if let underlying = error.underlying as? NIOSSLError {
+        if let underlying = error.underlying, Self.isTLSFailure(underlying) {
             return "TLS handshake failed (the server's certificate is not trusted for this host?): \(underlying)"
         }
         return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }
 
+    /// A certificate that is not trusted or does not name the host (NIOSSL reports the
+    /// latter as an "extra" error).
+    private static func isTLSFailure(_ error: any Error) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError
+    }
+
     /// Whether connecting failed for a reason that waiting does not cure: the server refused
     /// the password or the account (`28…`), has no such database (`3D000`), or TLS failed.
     private static func isRefusal(_ error: any Error) -> Bool {
-        guard let error = error as? PSQLError else { return error is NIOSSLError }
-        if error.code == .sslUnsupported || error.underlying is NIOSSLError { return true }
+        guard let error = error as? PSQLError else { return isTLSFailure(error) }
+        if error.code == .sslUnsupported || error.underlying.map(isTLSFailure) == true { return true }
         guard let state = error.serverInfo?[.sqlState] else { return false }
         return state.hasPrefix("28") || state == "3D000"
     }
