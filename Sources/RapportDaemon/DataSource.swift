@@ -56,8 +56,8 @@ public final class DataSource {
     public func contentHash() -> String? {
         guard let current = currentStamp() else { return nil }
         if let hashed, hashed.stamp == current { return hashed.hash }
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let hash = hexDigits(SHA256.hash(data: data))
+        guard let bytes = Self.contents(of: path) else { return nil }
+        let hash = hexDigits(SHA256.hash(data: bytes))
         hashed = (current, hash)
         return hash
     }

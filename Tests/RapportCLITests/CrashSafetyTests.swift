@@ -128,9 +128,7 @@ extension RapportCLITests {
             let harness = try WebhookCrashHarness(
                 "crash-webhook", messages: count, store: "path = \"state/rapport.sqlite\"", leaseSeconds: 10,
                 batchSize: 50)
-            let (sink, config, environment, planned) = (
-                harness.sink, harness.config, harness.environment, harness.planned
-            )
+            let (sink, config, environment) = (harness.sink, harness.config, harness.environment)
             defer { sink.stop() }
 
             let logSize = harness.logSize
@@ -164,16 +162,11 @@ extension RapportCLITests {
             )
             if !failures.isEmpty { print("crash harness: \(failures.count) transient failures, e.g. \(failures[0])") }
 
-            let received = try harness.receivedIDs()
-            let distinct = Set(received)
-            let duplicates = received.count - distinct.count
-            #expect(
-                distinct == planned,
-                "lost: \(planned.subtracting(distinct).count), unknown: \(distinct.subtracting(planned).count)")
-            #expect(duplicates <= kills * 4, "\(duplicates) duplicates after \(kills) kills")
+            let delivery = try harness.expectEveryMessageDelivered(repeatsAtMost: kills * 4, after: "\(kills) kills")
             #expect(killedMidSend >= kills / 4, "only \(killedMidSend) of \(kills) kills came during a dispatch")
             print(
-                "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, 0 lost, \(duplicates) duplicates"
+                "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, \(delivery.lost) lost, "
+                    + "\(delivery.duplicates) duplicates"
             )
         }
     }
@@ -260,6 +253,31 @@ struct WebhookCrashHarness {
     /// The sink's record's size in bytes.
     func logSize() -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// What the sink received, checked as every crash harness checks it: each planned message
+    /// at least once, nothing unknown, and no more repeats than `bound` (`cause` says why
+    /// repeats were possible, for the failure message).
+    struct Delivery {
+        var received: Int
+        var lost: Int
+        var duplicates: Int
+    }
+
+    @discardableResult
+    func expectEveryMessageDelivered(
+        repeatsAtMost bound: Int, after cause: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Delivery {
+        let received = try receivedIDs()
+        let distinct = Set(received)
+        let duplicates = received.count - distinct.count
+        #expect(
+            distinct == planned,
+            "lost: \(planned.subtracting(distinct).count), unknown: \(distinct.subtracting(planned).count)",
+            sourceLocation: sourceLocation)
+        #expect(duplicates <= bound, "\(duplicates) duplicates after \(cause)", sourceLocation: sourceLocation)
+        return Delivery(
+            received: received.count, lost: planned.subtracting(distinct).count, duplicates: duplicates)
     }
 
     /// The `webhook-id` of every request the sink received, repeats included.

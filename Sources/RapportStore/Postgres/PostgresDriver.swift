@@ -128,6 +128,11 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         var pause = Duration.milliseconds(50)
         var conflicts = 0
         var readOnlyRetried = false
+        /// Waits before connecting again: 50 ms, doubling up to 1 s.
+        func backOff() {
+            Thread.sleep(forTimeInterval: pause.inSeconds)
+            pause = min(pause * 2, .seconds(1))
+        }
         while true {
             permits.wait()
             defer { permits.signal() }
@@ -139,8 +144,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
                 guard ContinuousClock.now < deadline, !Self.isRefusal(error) else {
                     throw DriverFailure.unreachable("cannot connect to \(location): \(describe(error))")
                 }
-                Thread.sleep(forTimeInterval: pause.inSeconds)
-                pause = min(pause * 2, .seconds(1))
+                backOff()
                 continue
             }
             let session = PostgresSession(connection, logger: logger)
@@ -156,8 +160,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
                     guard ContinuousClock.now < deadline else {
                         throw DriverFailure.unreachable("lost the connection to \(location): \(describe(error))")
                     }
-                    Thread.sleep(forTimeInterval: pause.inSeconds)
-                    pause = min(pause * 2, .seconds(1))
+                    backOff()
                     continue
                 }
                 session.rollback()
@@ -168,12 +171,7 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
                     // and try once more on a new session, which says whether the database is
                     // read-only now.
                     Self.close(connection)
-                    for stale in lock.withLock({ () -> [PostgresConnection] in
-                        defer { idle.removeAll() }
-                        return idle
-                    }) {
-                        Self.close(stale)
-                    }
+                    for stale in takeIdleConnections() { Self.close(stale) }
                     if !readOnlyRetried {
                         readOnlyRetried = true
                         continue
@@ -225,6 +223,14 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
         return try PostgresConnection.connect(
             on: group.next(), configuration: configuration, id: id, logger: logger
         ).wait()
+    }
+
+    /// Empties the pool of idle connections, handing them to the caller.
+    private func takeIdleConnections() -> [PostgresConnection] {
+        lock.withLock {
+            defer { idle.removeAll() }
+            return idle
+        }
     }
 
     private func checkIn(_ connection: PostgresConnection) {
