@@ -105,6 +105,7 @@ let package = Package(
             name: "RapportStoreTests",
             dependencies: [
                 "RapportCore", "RapportStore", "RapportTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

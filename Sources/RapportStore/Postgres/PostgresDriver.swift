@@ -202,13 +202,16 @@ final class PostgresDriver: StoreDriver, @unchecked Sendable {
     }
 
     private static func isConnectionFailure(_ error: any Error) -> Bool {
-        guard let error = error as? PSQLError else { return error is ChannelError || error is IOError }
+        guard let error = error as? PSQLError else {
+            return error is ChannelError || error is IOError || error is PostgresSession.ConnectionLost
+        }
         return [.serverClosedConnection, .clientClosedConnection, .connectionError].contains(error.code)
             || error.serverInfo?[.sqlState]?.hasPrefix("08") == true
             || error.serverInfo?[.sqlState] == "57P01"  // the server is shutting down
     }
 
-    private func checkOut() throws -> PostgresConnection {
+    /// A connection from the pool, or a new one.
+    func checkOut() throws -> PostgresConnection {
         let reused: PostgresConnection? = lock.withLock {
             while let connection = idle.popLast() {
                 if !connection.isClosed { return connection }

@@ -35,7 +35,7 @@ final class PostgresSession: SQLConnection {
 
     func execute(sql: String, arguments: [any StoreBindable]) throws {
         try settle()
-        lastChanges = try send(sql, arguments).wait().metadata.rows ?? 0
+        lastChanges = try answer(to: send(sql, arguments)).metadata.rows ?? 0
     }
 
     func executeCached(sql: String, arguments: [any StoreBindable]) throws {
@@ -46,7 +46,7 @@ final class PostgresSession: SQLConnection {
 
     func fetchAll(sql: String, arguments: [any StoreBindable]) throws -> [any StoreRow] {
         try settle()
-        let result = try send(sql, arguments).wait()
+        let result = try answer(to: send(sql, arguments))
         lastChanges = result.metadata.rows ?? 0
         return Self.rows(result.rows)
     }
@@ -60,7 +60,7 @@ final class PostgresSession: SQLConnection {
         var failure: (any Error)?
         for future in sent {
             do {
-                lastChanges = try future.wait().metadata.rows ?? 0
+                lastChanges = try answer(to: future).metadata.rows ?? 0
             } catch {
                 failure = failure ?? error
             }
@@ -71,7 +71,7 @@ final class PostgresSession: SQLConnection {
     /// Rolls the transaction back, after waiting out whatever is still queued.
     func rollback() {
         _ = try? settle()
-        _ = try? send("ROLLBACK", []).wait()
+        _ = try? answer(to: send("ROLLBACK", []))
     }
 
     /// Reads through a server-side cursor, a few thousand rows at a time, so a million-row read
@@ -80,13 +80,13 @@ final class PostgresSession: SQLConnection {
         try settle()
         cursors += 1
         let name = "rapport_cursor_\(cursors)"
-        _ = try send("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", arguments).wait()
+        _ = try answer(to: send("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", arguments))
         while true {
-            let batch = try send("FETCH FORWARD 5000 FROM \(name)", []).wait()
+            let batch = try answer(to: send("FETCH FORWARD 5000 FROM \(name)", []))
             for row in Self.rows(batch.rows) { try body(row) }
             if batch.rows.count < 5000 { break }
         }
-        _ = try send("CLOSE \(name)", []).wait()
+        _ = try answer(to: send("CLOSE \(name)", []))
     }
 
     func columnNames(of table: String) throws -> Set<String> {
@@ -96,6 +96,31 @@ final class PostgresSession: SQLConnection {
                 sql:
                     "SELECT column_name::text FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema()",
                 arguments: [table]))
+    }
+
+    /// Waits for a statement's answer, or for its connection to be gone.
+    ///
+    /// postgres-nio writes a statement to its channel without a promise: a statement sent just
+    /// as the connection closes is dropped by the closed channel, and its answer never comes.
+    /// So the wait also watches the connection: closed for a second with no answer is
+    /// ``ConnectionLost``, which the driver treats as any lost connection (a new one, and the
+    /// transaction again). A slow answer on an open connection is waited for as long as it takes.
+    private func answer<Value: Sendable>(to future: EventLoopFuture<Value>) throws -> Value {
+        let answered = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in answered.signal() }
+        var closedSince: ContinuousClock.Instant?
+        while answered.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+            guard connection.isClosed else { continue }
+            let now = ContinuousClock.now
+            if let closedSince, now - closedSince >= .seconds(1) { throw ConnectionLost() }
+            closedSince = closedSince ?? now
+        }
+        return try future.wait()
+    }
+
+    /// The connection closed with a statement of this session unanswered.
+    struct ConnectionLost: Error, CustomStringConvertible {
+        var description: String { "the connection closed before the server answered" }
     }
 
     /// Queues one statement on the connection; its answer, when it comes.
