@@ -13,9 +13,41 @@ public enum Planner {
     public static func plan(
         snapshot: Snapshot, history: History, policy: Policy, now: Date, explain: Bool = false
     ) -> PlanDiff {
+        plan(
+            snapshot.contacts, isInData: { snapshot.contact(id: $0) != nil }, history: history, policy: policy,
+            now: now, explain: explain, otherLoad: [:])
+    }
+
+    /// Plans only `contacts` (sorted by id): an incremental plan, of the contacts whose record
+    /// or outbox changed since the last one. `history` holds their entries and those of
+    /// contacts removed from the data, whose open messages are withdrawn.
+    ///
+    /// - Parameter otherLoad: the messages per UTC hour of each rate-limited campaign that
+    ///   belong to contacts not in `history`, so that a campaign's rate is shared with them.
+    public static func plan(
+        changed contacts: [Contact], history: History, policy: Policy, now: Date,
+        otherLoad: [String: [Int: Int]]
+    ) -> PlanDiff {
+        let ids = Set(contacts.map(\.id))
+        return plan(
+            contacts, isInData: { ids.contains($0) }, history: history, policy: policy, now: now, explain: false,
+            otherLoad: otherLoad)
+    }
+
+    /// Messages per UTC hour of each rate-limited campaign in `history`, as planning counts them.
+    public static func campaignLoad(of history: History, policy: Policy) -> [String: [Int: Int]] {
+        var load: [String: [Int: Int]] = [:]
+        SharedPlanningState.count(history, policy: policy, into: &load)
+        return load
+    }
+
+    private static func plan(
+        _ contacts: [Contact], isInData: (String) -> Bool, history: History, policy: Policy, now: Date,
+        explain: Bool, otherLoad: [String: [Int: Int]]
+    ) -> PlanDiff {
         var diff = PlanDiff()
-        var shared = SharedPlanningState(policy: policy, history: history, now: now)
-        for contact in snapshot.contacts {
+        var shared = SharedPlanningState(policy: policy, history: history, now: now, otherLoad: otherLoad)
+        for contact in contacts {
             var planner = ContactPlanner(
                 contact: contact, campaigns: shared.campaigns, entries: history.entries(for: contact.id),
                 touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
@@ -25,7 +57,7 @@ public enum Planner {
             planner.plan(into: &diff, shared: &shared)
         }
         // Contacts that disappeared from the data: withdraw whatever was still to be sent.
-        for contactID in history.byContact.keys.sorted() where snapshot.contact(id: contactID) == nil {
+        for contactID in history.byContact.keys.sorted() where !isInData(contactID) {
             for entry in history.entries(for: contactID) where entry.state.isOpen {
                 diff.cancellations.append(Cancellation(id: entry.id, reason: "contact removed from the data"))
             }
@@ -43,15 +75,22 @@ struct SharedPlanningState {
     /// Each campaign once, for every promotion planned for it to share.
     let campaigns: [String: Shared<Campaign>]
 
-    init(policy: Policy, history: History, now: Date) {
+    init(policy: Policy, history: History, now: Date, otherLoad: [String: [Int: Int]] = [:]) {
         campaigns = Dictionary(policy.campaigns.map { ($0.name, Shared($0)) }, uniquingKeysWith: { first, _ in first })
+        campaignLoad = otherLoad
+        Self.count(history, policy: policy, into: &campaignLoad)
+    }
+
+    /// Adds the messages of rate-limited campaigns in `history` (open, sending or sent) to
+    /// `load`, by UTC hour.
+    static func count(_ history: History, policy: Policy, into load: inout [String: [Int: Int]]) {
         let limited = Set(policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
         guard !limited.isEmpty else { return }
         for entries in history.byContact.values {
             for entry in entries where entry.key.rule.kind == .promotion {
                 guard let name = entry.key.rule.subject, limited.contains(name) else { continue }
                 guard entry.state.isOpen || entry.state == .sent || entry.state == .sending else { continue }
-                campaignLoad[name, default: [:]][Self.hour(entry.sentAt ?? entry.dueAt), default: 0] += 1
+                load[name, default: [:]][Self.hour(entry.sentAt ?? entry.dueAt), default: 0] += 1
             }
         }
     }

@@ -31,6 +31,22 @@ public struct SnapshotParser: Sendable {
 
     /// Parses and validates a whole file.
     public func parse(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> Snapshot {
+        try parse(bytes, fileName: fileName, indexing: nil).snapshot
+    }
+
+    /// Parses and validates a whole file, and indexes its records for
+    /// ``parseChanges(_:fileName:since:preamble:including:)``.
+    public func parseIndexed(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> IndexedSnapshot {
+        let scan = Format(fileName: fileName).map { DataRecords.scan(bytes, format: $0) }
+        return try parse(bytes, fileName: fileName, indexing: scan)
+    }
+
+    /// A full parse; with `indexing`, the record of each contact too: the scan's records in
+    /// file order, each with the id its bytes made. Where the scan and the parser disagree
+    /// about where a record is, the file goes unindexed.
+    private func parse(_ bytes: [UInt8], fileName: String, indexing scan: DataRecords.Scan?) throws(DataErrors)
+        -> IndexedSnapshot
+    {
         guard let format = Format(fileName: fileName) else {
             throw DataErrors([
                 DataError(
@@ -49,6 +65,9 @@ public struct SnapshotParser: Sendable {
             seen.reserveCapacity(lines + 1)
         }
         var errors: [DataError] = []
+        var index = RecordIndex()
+        var indexed = scan != nil
+        var cursor = 0
         // Each record is validated as it is read and then dropped: a million rows never sit in
         // memory as field dictionaries next to the contacts made from them.
         func take(_ line: Int, _ fields: [String: RawValue]) {
@@ -63,6 +82,14 @@ public struct SnapshotParser: Sendable {
             }
             seen[contact.id] = line
             contacts.append(contact)
+            guard let records = scan?.records, indexed else { return }
+            while cursor < records.count, records[cursor].line < line { cursor += 1 }
+            if cursor < records.count, records[cursor].line == line {
+                index.append(digest: records[cursor].digest, id: contact.id)
+                cursor += 1
+            } else {
+                indexed = false
+            }
         }
         do {
             switch format {
@@ -81,7 +108,10 @@ public struct SnapshotParser: Sendable {
         // Handed over, not copied (`contacts` is captured by `take`, so it cannot be consumed).
         var valid: [Contact] = []
         swap(&valid, &contacts)
-        return Snapshot(contacts: consume valid, source: fileName)
+        indexed = indexed && index.count == valid.count && scan?.records.count == valid.count
+        return IndexedSnapshot(
+            snapshot: Snapshot(contacts: consume valid, source: fileName), index: indexed ? index : nil,
+            preamble: scan?.preamble ?? 0)
     }
 
     // MARK: - Formats

@@ -167,20 +167,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// The last data-file rejection, until a reload succeeds.
     private var dataError: String?
+    /// The hash of the data file whose changes were last rejected.
+    private var rejectedContents: String?
 
     private func tickOnce() throws {
         let started = ContinuousClock.now
-        reloadData(force: false)
-        if engine.snapshot != nil, engine.needsPlanning(now: clock()) {
-            let report = try engine.plan(now: clock())
-            if report.applied != ApplySummary() {
-                logger.info(
-                    "planned",
-                    metadata: [
-                        "added": "\(report.applied.inserted)", "retimed": "\(report.applied.retimed)",
-                        "cancelled": "\(report.applied.cancelled)", "refreshed": "\(report.applied.refreshed)",
-                    ])
-            }
+        if let report = try planIfNeeded(now: clock()), report.applied != ApplySummary() {
+            logger.info(
+                "planned",
+                metadata: [
+                    "added": "\(report.applied.inserted)", "retimed": "\(report.applied.retimed)",
+                    "cancelled": "\(report.applied.cancelled)", "refreshed": "\(report.applied.refreshed)",
+                ])
         }
         let heartbeat = loop.heartbeat
         let dispatched = try engine.dispatch(
@@ -223,10 +221,35 @@ public final class Daemon: @unchecked Sendable {
                     + "\(awaiting) awaiting approval"))
     }
 
+    /// Plans when anything planning depends on changed: only the contacts that changed when
+    /// the store keeps the last plan's basis, else everyone (reading the data file whole when
+    /// it changed). Nothing is read when nothing changed.
+    private func planIfNeeded(now: Date) throws -> PlanReport? {
+        guard engine.needsPlanning(now: now) else { return nil }
+        // A rejected file still in place is not parsed again record by record: the full path
+        // below reports it once and plans with the last good data.
+        let contents = engine.dataContentHash()
+        if contents == nil || contents != rejectedContents {
+            do {
+                if let report = try engine.planChanges(now: now) {
+                    dataError = nil
+                    rejectedContents = nil
+                    return report
+                }
+            } catch is DataErrors {
+                // Reported, and remembered, by the full reload below.
+                rejectedContents = contents
+            }
+        }
+        reloadData(force: false)
+        guard engine.snapshot != nil else { return nil }
+        return try engine.plan(now: now)
+    }
+
     private func reloadData(force: Bool) {
         do {
-            try engine.reloadData(force: force)
-            dataError = nil
+            // A file left as it was, rejected, is still rejected.
+            if try engine.reloadData(force: force) { dataError = nil }
         } catch {
             metrics.dataReloadFailed()
             logger.error(

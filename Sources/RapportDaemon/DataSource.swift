@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import RapportCore
+import RapportStore
 
 /// The relationship-data file, read again only when it changed on disk.
 public final class DataSource {
@@ -10,6 +11,11 @@ public final class DataSource {
     private var hashed: (stamp: FileStamp, hash: String)?
     /// The SHA-256 of the bytes of the last snapshot loaded.
     public private(set) var loadedHash: String?
+    /// The records of the file last loaded, for the plan basis; `nil` when it could not be
+    /// indexed.
+    public private(set) var loadedIndex: RecordIndex?
+    /// The CSV header digest of the file last loaded.
+    public private(set) var loadedPreamble: UInt64 = 0
 
     struct FileStamp: Equatable {
         var modified: Date
@@ -29,11 +35,40 @@ public final class DataSource {
         guard let bytes = Self.contents(of: path) else {
             throw DataErrors([DataError(file: name, line: 0, field: nil, problem: "cannot read the file")])
         }
-        let snapshot = try parser.parse(bytes, fileName: name)
+        let parsed = try parser.parseIndexed(bytes, fileName: name)
+        loaded(bytes)
+        loadedIndex = parsed.index
+        loadedPreamble = parsed.preamble
+        return parsed.snapshot
+    }
+
+    /// Reads the file and parses only the records that are not in `basis`'s index byte for
+    /// byte, and those of the contacts in `including`.
+    /// - Returns: `nil` when the file cannot be compared with the basis: load it whole.
+    public func loadChanges(since basis: PlanBasis, including: Set<String>) throws(DataErrors) -> DataChanges? {
+        guard let bytes = Self.contents(of: path) else {
+            throw DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
+        }
+        guard
+            let changes = try parser.parseChanges(
+                bytes, fileName: path, since: basis.index, preamble: basis.preamble, including: including)
+        else { return nil }
+        loaded(bytes)
+        loadedIndex = changes.index
+        loadedPreamble = basis.preamble
+        return changes
+    }
+
+    /// Notes the file's stamp and hash after a successful load (hashed again only when its
+    /// stamp changed since ``contentHash()`` last hashed it).
+    private func loaded(_ bytes: [UInt8]) {
         stamp = currentStamp()
-        loadedHash = hexDigits(SHA256.hash(data: bytes))
-        if let stamp, let loadedHash { hashed = (stamp, loadedHash) }
-        return snapshot
+        if let stamp, let hashed, hashed.stamp == stamp {
+            loadedHash = hashed.hash
+        } else {
+            loadedHash = hexDigits(SHA256.hash(data: bytes))
+            if let stamp, let loadedHash { hashed = (stamp, loadedHash) }
+        }
     }
 
     /// A new snapshot if the file changed since the last successful load, else `nil`.

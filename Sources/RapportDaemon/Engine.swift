@@ -10,6 +10,9 @@ public struct PlanReport: Sendable {
     public var diff: PlanDiff
     public var applied: ApplySummary
     public var renderErrors: [RenderError]
+    /// For a plan of the changes only: how many contacts it planned (new, edited, removed, or
+    /// changed in the store) and how many records it left alone as unchanged.
+    public var changesOnly: (planned: Int, unchangedRecords: Int)?
 
     /// No plan was made: nothing it depends on changed since the last one.
     public static let unchanged = PlanReport(diff: PlanDiff(), applied: ApplySummary(), renderErrors: [])
@@ -162,6 +165,9 @@ public final class Engine {
         settingsDigest = hexDigits(SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)))
     }
 
+    /// The SHA-256 of the data file as it is now (`nil` when it cannot be read).
+    public func dataContentHash() -> String? { dataSource.contentHash() }
+
     /// A digest of everything a plan depends on: the data file's bytes, the configuration and
     /// templates in force, the store's planning marker and the clock's 15-minute period.
     /// - Parameter data: the data file's hash; by default the file as it is now.
@@ -202,6 +208,69 @@ public final class Engine {
         let state = try store.planningState()
         let diff = Planner.plan(
             snapshot: snapshot, history: state.history, policy: configuration.policy, now: now, explain: explain)
+        return try store(diff, against: state, now: now, dryRun: dryRun, progress: progress)
+    }
+
+    /// Plans only the contacts whose record in the data file, or whose messages, touchpoints
+    /// or opt-outs in the store changed since the last stored plan, and stores the result;
+    /// the others' messages stay as they are, which is what planning them again would give.
+    ///
+    /// The data file is read whole, but only new and edited records are parsed (each record
+    /// is known by a digest of its bytes, kept with the last plan), and only the outbox rows
+    /// of the contacts concerned are read. A campaign's hourly rate is shared with the
+    /// messages of everyone else, counted in the store.
+    ///
+    /// - Returns: `nil` when a full plan is needed: no basis stored (no plan yet, a
+    ///   PostgreSQL store, the last plan failed to render something), the configuration,
+    ///   templates or planning period changed, a store change concerns no single contact (a
+    ///   suppression), or the file cannot be compared record by record (another CSV header).
+    public func planChanges(now: Date, progress: ((Int, Int) -> Void)? = nil) throws -> PlanReport? {
+        guard let basis = try store.planBasis(), basis.settings == basisDigest(now: now),
+            let touched = try store.contactsChanged(afterEvent: basis.lastEvent),
+            let changes = try dataSource.loadChanges(since: basis, including: touched)
+        else { return nil }
+        if snapshot != nil {
+            // What is held in memory is older than what is planned now: load it again when needed.
+            snapshot = nil
+        }
+        let kinds = Dictionary(changes.contacts.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        for change in try store.recordKinds(kinds, at: Date()) {
+            logger.info(
+                "contact kind changed",
+                metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
+        }
+        let concerned = Set(changes.contacts.map(\.id)).union(changes.removedIDs).union(touched)
+        let state = try store.planningState(of: concerned.sorted())
+        let policy = configuration.policy
+        var otherLoad = try store.campaignLoad(of: policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
+        for (campaign, hours) in Planner.campaignLoad(of: state.history, policy: policy) {
+            for (hour, count) in hours { otherLoad[campaign, default: [:]][hour, default: 0] -= count }
+        }
+        let diff = Planner.plan(
+            changed: changes.contacts, history: state.history, policy: policy, now: now, otherLoad: otherLoad)
+        logger.info(
+            "planned the changes only",
+            metadata: [
+                "contacts": "\(changes.contacts.count)", "removed": "\(changes.removedIDs.count)",
+                "unchanged records": "\(changes.unchangedRecords)",
+            ])
+        var report = try store(diff, against: state, now: now, dryRun: false, progress: progress)
+        report.changesOnly = (concerned.count, changes.unchangedRecords)
+        return report
+    }
+
+    /// The part of the plan basis that is not the data: the configuration, templates and
+    /// planning period.
+    private func basisDigest(now: Date) -> String {
+        let period = Int((now.timeIntervalSince1970 / Self.replanPeriod).rounded(.down))
+        return hexDigits(SHA256.hash(data: Data("\(settingsDigest)\n\(period)".utf8)))
+    }
+
+    /// Renders the new and changed messages of `diff` and stores them with its re-timings,
+    /// cancellations and skips; then the fingerprint and basis of the plan, unless `dryRun`.
+    private func store(
+        _ diff: PlanDiff, against state: PlanningState, now: Date, dryRun: Bool, progress: ((Int, Int) -> Void)?
+    ) throws -> PlanReport {
         var changes = OutboxChanges()
         changes.retimings = diff.retimings
         changes.cancellations = diff.cancellations
@@ -263,6 +332,17 @@ public final class Engine {
             let fingerprint = try planningFingerprint(now: now, data: dataSource.loadedHash)
         {
             try store.setPlanFingerprint(fingerprint)
+        }
+        if !dryRun {
+            // The next plan may redo only what changed after this one: unless something failed
+            // to render (it must be tried, and reported, again) or the file went unindexed.
+            var basis: PlanBasis?
+            if renderErrors.isEmpty, let index = dataSource.loadedIndex {
+                basis = PlanBasis(
+                    settings: basisDigest(now: now), preamble: dataSource.loadedPreamble,
+                    lastEvent: try store.lastEventID(), index: index)
+            }
+            try store.setPlanBasis(basis)
         }
         return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
     }

@@ -175,8 +175,23 @@ extension Outbox: OperatorStore {
     public func recordKinds(_ kinds: [String: ContactKind], at date: Date) throws(StoreError) -> [KindChange] {
         try write("recording contact kinds") { db in
             var known: [String: String] = [:]
-            for row in try db.fetchAll(sql: "SELECT contact_id, kind FROM contact_kind") {
-                known[row["contact_id"]] = row["kind"]
+            if kinds.count > 20_000 {
+                for row in try db.fetchAll(sql: "SELECT contact_id, kind FROM contact_kind") {
+                    known[row["contact_id"]] = row["kind"]
+                }
+            } else {
+                // A few contacts (a plan of the changes only): their rows, not a million.
+                let ids = Array(kinds.keys)
+                for start in stride(from: 0, to: ids.count, by: 500) {
+                    let chunk = ids[start..<min(start + 500, ids.count)]
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    for row in try db.fetchAll(
+                        sql: "SELECT contact_id, kind FROM contact_kind WHERE contact_id IN (\(marks))",
+                        arguments: chunk.map { $0 as any StoreBindable })
+                    {
+                        known[row["contact_id"]] = row["kind"]
+                    }
+                }
             }
             var changes: [KindChange] = []
             let now = date.timeIntervalSince1970

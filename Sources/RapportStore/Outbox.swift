@@ -58,30 +58,46 @@ public final class Outbox: OutboxStore {
     // MARK: - Planning
 
     public func planningState() throws(StoreError) -> PlanningState {
+        try planningState(of: nil)
+    }
+
+    /// The outbox as the planner needs it, for `contacts` only (and every one when `nil`).
+    public func planningState(of contacts: [String]?) throws(StoreError) -> PlanningState {
         try read("reading the outbox for planning") { db in
             var entries: [HistoryEntry] = []
             var hashes: [String: String] = [:]
-            try db.forEachRow(
-                sql: """
-                    SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
-                        (state = 'skipped' AND reason LIKE 'stale%') AS stale
-                    FROM message
-                    """, arguments: []
-            ) { row in
-                guard let rule = RuleID(parsing: row["rule"]), let state = MessageState(rawValue: row["state"]) else {
-                    return
-                }
-                let key = MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"])
-                let closedBy: String? = row["closed_by"]
-                entries.append(
-                    HistoryEntry(
-                        key: key, state: state, dueAt: Self.date(row["due_at"]),
-                        sentAt: Self.optionalDate(row["sent_at"]),
-                        closedAt: Self.optionalDate(row["closed_at"]),
-                        closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher",
-                        skippedAsStale: row["stale"]))
-                if state.isOpen {
-                    hashes[row["id"]] = row["source_hash"]
+            let columns = """
+                SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
+                    (state = 'skipped' AND reason LIKE 'stale%') AS stale
+                FROM message
+                """
+            // A few hundred contacts a query, by the contact index.
+            let queries: [(String, [any StoreBindable])] =
+                contacts.map { ids in
+                    stride(from: 0, to: ids.count, by: 500).map { start in
+                        let chunk = ids[start..<min(start + 500, ids.count)]
+                        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                        return (columns + " WHERE contact_id IN (\(marks))", chunk.map { $0 as any StoreBindable })
+                    }
+                } ?? [(columns, [])]
+            for (sql, arguments) in queries {
+                try db.forEachRow(sql: sql, arguments: arguments) { row in
+                    guard let rule = RuleID(parsing: row["rule"]), let state = MessageState(rawValue: row["state"])
+                    else {
+                        return
+                    }
+                    let key = MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"])
+                    let closedBy: String? = row["closed_by"]
+                    entries.append(
+                        HistoryEntry(
+                            key: key, state: state, dueAt: Self.date(row["due_at"]),
+                            sentAt: Self.optionalDate(row["sent_at"]),
+                            closedAt: Self.optionalDate(row["closed_at"]),
+                            closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher",
+                            skippedAsStale: row["stale"]))
+                    if state.isOpen {
+                        hashes[row["id"]] = row["source_hash"]
+                    }
                 }
             }
             var touchpoints: [String: Date] = [:]

@@ -211,6 +211,18 @@ extension OutboxStore {
 public protocol OutboxStore: Sendable {
     /// The outbox as the planner needs it.
     func planningState() throws(StoreError) -> PlanningState
+    /// The outbox as the planner needs it, for `contacts` only (and every one when `nil`).
+    func planningState(of contacts: [String]?) throws(StoreError) -> PlanningState
+    /// What the last stored plan was made from (`nil`: none, or not kept by this store).
+    func planBasis() throws(StoreError) -> PlanBasis?
+    func setPlanBasis(_ basis: PlanBasis?) throws(StoreError)
+    /// The newest audit event's id (0 when there is none).
+    func lastEventID() throws(StoreError) -> Int64
+    /// The contacts of the audit events after `eventID`; `nil` when one concerns no single
+    /// contact.
+    func contactsChanged(afterEvent eventID: Int64) throws(StoreError) -> Set<String>?
+    /// Messages of each rate-limited campaign per UTC hour, as the planner counts them.
+    func campaignLoad(of campaigns: [String]) throws(StoreError) -> [String: [Int: Int]]
     /// Applies one planning pass in one transaction.
     @discardableResult
     func apply(_ changes: OutboxChanges, actor: String, at date: Date) throws(StoreError) -> ApplySummary

@@ -77,9 +77,18 @@ struct Plan: ParsableCommand {
             }
             return
         }
+        var bar: ProgressBar?
+        let progress = { (rendered: Int, total: Int) in
+            if bar == nil { bar = ProgressBar("rendering", total: total, quiet: quiet || total < 1_000) }
+            bar?.advance(to: rendered)
+        }
+        var incremental: PlanReport?
         do {
-            try engine.reloadDataIfChanged()
-        } catch {
+            if !force, !dryRun, from == nil, campaign == nil {
+                incremental = try engine.planChanges(now: instant, progress: progress)
+            }
+            if incremental == nil { try engine.reloadDataIfChanged() }
+        } catch let error as DataErrors {
             for problem in error.errors { printError("error: \(problem)") }
             throw ExitCode.failure
         }
@@ -91,11 +100,7 @@ struct Plan: ParsableCommand {
             try preview(campaign, engine: engine, now: instant)
             return
         }
-        var bar: ProgressBar?
-        let report = try engine.plan(now: instant, dryRun: dryRun) { rendered, total in
-            if bar == nil { bar = ProgressBar("rendering", total: total, quiet: quiet || total < 1_000) }
-            bar?.advance(to: rendered)
-        }
+        let report = try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress)
         bar?.finish()
         let diff = report.diff
         var lines: [Line] = diff.additions.map {
@@ -125,7 +130,8 @@ struct Plan: ParsableCommand {
             print(
                 "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
                     + "cancel \(diff.cancellations.count), skip \(diff.skips.count)"
-                    + (dryRun ? " (dry run: nothing stored)" : ""))
+                    + (dryRun ? " (dry run: nothing stored)" : "")
+                    + (report.changesOnly.map { "; planned only the \($0.planned) contacts that changed" } ?? ""))
         }
         if !report.renderErrors.isEmpty {
             for error in report.renderErrors { printError("error: \(error)") }

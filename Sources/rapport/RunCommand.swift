@@ -109,18 +109,23 @@ struct Run: ParsableCommand {
 
     private func runOnce(_ engine: Engine, now: Date) throws {
         // Nothing the plan depends on changed since the last one: not even the file is parsed.
-        let needsPlanning = engine.needsPlanning(now: now)
-        if needsPlanning {
+        // Only the contacts that changed, when the store keeps the last plan's basis.
+        let clock = ContinuousClock()
+        let started = clock.now
+        var report = PlanReport.unchanged
+        if engine.needsPlanning(now: now) {
             do {
-                try engine.reloadDataIfChanged()
-            } catch {
+                if let changes = try engine.planChanges(now: now) {
+                    report = changes
+                } else {
+                    try engine.reloadDataIfChanged()
+                    report = try engine.plan(now: now)
+                }
+            } catch let error as DataErrors {
                 for problem in error.errors { printError("error: \(problem)") }
                 throw ExitCode.failure
             }
         }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let report = needsPlanning ? try engine.plan(now: now) : PlanReport.unchanged
         let planned = clock.now
         let dispatched = try engine.dispatch(now: { now })
         let events = try engine.publishEvents(now: { now })

@@ -20,6 +20,47 @@ extension RapportCLITests {
                     """)
         }
 
+        /// An edit of the data file under a running daemon is planned on the next tick, for the
+        /// edited contacts only; a broken edit is reported once and the last good data stays.
+        @Test func anEditedFileIsPlannedForTheChangedContactsOnly() throws {
+            let scratch = try Scratch("daemon-edit")
+            let rows = (1...5).map { clientRow("c-00\($0)", name: "Client Number\($0)") }
+            try scratch.write("contacts.csv", csv(rows))
+            let config = try scratch.write("rapport.toml", Self.config())
+            let daemon = try startRapport(["run", "--config", config, "--now", "2026-12-07T10:00:59Z"])
+            defer { daemon.stop() }
+            let delivered = waitUntil(timeout: .seconds(10)) { scratch.files(in: "mail", ext: "eml").count >= 5 }
+            try #require(delivered, "no mail within 10 s; stderr: \(daemon.stderr)")
+
+            // A broken row: rejected once, with its line, and nothing planned from it.
+            try scratch.write(
+                "contacts.csv", csv(rows + ["c-bad,Bad Row,bad@example.com,client,Mars/Olympus,gold,,,,,"]))
+            let rejected = waitUntil(timeout: .seconds(10)) { daemon.stderr.contains("data file rejected") }
+            try #require(rejected, "\(daemon.stderr)")
+            usleep(2_500_000)
+            #expect(daemon.stderr.components(separatedBy: "data file rejected").count == 2, "\(daemon.stderr)")
+            #expect(daemon.stderr.contains("contacts.csv:7: timezone"), "\(daemon.stderr)")
+
+            // Fixed, with one contact renamed and one added: planned on the next tick.
+            var edited = rows
+            edited[1] = clientRow("c-002", name: "Client Renamed")
+            try scratch.write("contacts.csv", csv(edited + [clientRow("c-006", name: "Client Number6")]))
+            let planned = waitUntil(timeout: .seconds(10)) {
+                daemon.stderr.contains("planned the changes only contacts=2 removed=0 unchanged records=4")
+            }
+            #expect(planned, "\(daemon.stderr)")
+            #expect(daemon.stderr.contains("planned added=1 cancelled=0 refreshed=1"), "\(daemon.stderr)")
+            #expect(daemon.stderr.components(separatedBy: "data loaded").count == 2, "loaded the file whole again")
+            // The next edit compares with that plan: two contacts, not six.
+            edited[3] = clientRow("c-004", name: "Client Renamed4")
+            try scratch.write("contacts.csv", csv(edited + [clientRow("c-006", name: "Client Number6")]))
+            let onlyChanges = waitUntil(timeout: .seconds(10)) {
+                daemon.stderr.contains("planned the changes only contacts=1 ")
+            }
+            #expect(onlyChanges, "\(daemon.stderr)")
+            #expect(daemon.isRunning)
+        }
+
         @Test func lockReloadAndTerminate() throws {
             let scratch = try Scratch("daemon")
             try scratch.write(

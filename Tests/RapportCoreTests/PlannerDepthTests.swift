@@ -199,4 +199,45 @@ import Testing
         simulation.apply(diff, at: now)
         #expect(Planner.plan(snapshot: snapshot, history: simulation.history, policy: policy, now: now).isEmpty)
     }
+
+    /// A plan of a few changed contacts shares each campaign's hourly rate with everyone
+    /// else's messages, and plans what a full plan of everyone would for them.
+    @Test func aPlanOfChangedContactsSharesTheCampaignRateWithTheOthers() throws {
+        var policy = Self.policy()
+        var campaign = Campaign(
+            name: "sale", starts: LocalDate(year: 2026, month: 12, day: 1),
+            ends: LocalDate(year: 2026, month: 12, day: 20))
+        campaign.maxPerHour = 4
+        policy.campaigns = [campaign]
+        let now = Fixture.instant("2026-11-25T12:00:00Z")
+        let everyone = (0..<20).map { Fixture.customer(String(format: "k%02d", $0)) }
+        var simulation = Simulation()
+        simulation.apply(
+            Planner.plan(
+                snapshot: Snapshot(contacts: everyone, source: "t"), history: History(), policy: policy, now: now),
+            at: now)
+        // Two more customers, planned on their own with the others' load counted.
+        let newcomers = ["k05a", "k99"].map { Fixture.customer($0) }
+        let ownHistory = History()
+        let others = Planner.campaignLoad(of: simulation.history, policy: policy)
+        #expect(others["sale"]?.values.reduce(0, +) == 20)
+        let changed = Planner.plan(
+            changed: newcomers, history: ownHistory, policy: policy, now: now, otherLoad: others)
+        #expect(changed.additions.count == 2)
+        var perHour: [Int: Int] = [:]
+        for entries in simulation.history.byContact.values {
+            for entry in entries { perHour[Int(entry.dueAt.timeIntervalSince1970 / 3600), default: 0] += 1 }
+        }
+        for message in changed.additions { perHour[Int(message.dueAt.timeIntervalSince1970 / 3600), default: 0] += 1 }
+        #expect(perHour.values.allSatisfy { $0 <= 4 }, "\(perHour)")
+        // A full plan of everyone with the newcomers gives them the same messages.
+        let full = Planner.plan(
+            snapshot: Snapshot(contacts: everyone + newcomers, source: "t"), history: simulation.history,
+            policy: policy, now: now)
+        #expect(full.additions.map(\.id).sorted() == changed.additions.map(\.id).sorted())
+        #expect(full.additions.map(\.dueAt).sorted() == changed.additions.map(\.dueAt).sorted())
+        // Without the others' load the newcomers would be placed in full hours.
+        let blind = Planner.plan(changed: newcomers, history: ownHistory, policy: policy, now: now, otherLoad: [:])
+        #expect(blind.additions.map(\.dueAt) != changed.additions.map(\.dueAt))
+    }
 }

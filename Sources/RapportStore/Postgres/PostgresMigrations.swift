@@ -214,6 +214,10 @@ enum PostgresMigrations {
             ]
         ),
         ("v5-store: attempt owner", ["ALTER TABLE attempt ADD COLUMN owner TEXT"]),
+        (
+            "v6-planner: record index",
+            ["CREATE TABLE plan_record_index (slot INTEGER PRIMARY KEY, records BYTEA NOT NULL)"]
+        ),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

@@ -190,6 +190,10 @@ enum SQLiteMigrations {
             // Which daemon made the attempt (`host:pid`), when several share a store.
             try db.execute(sql: "ALTER TABLE attempt ADD COLUMN owner TEXT")
         }
+        migrator.registerMigration("v6-planner: record index") { db in
+            // The data file's records as the last plan saw them (`RecordIndex`), one blob.
+            try db.execute(sql: "CREATE TABLE plan_record_index (slot INTEGER PRIMARY KEY, records BLOB NOT NULL)")
+        }
         return migrator
     }
 }

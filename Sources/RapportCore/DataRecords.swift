@@ -1,0 +1,235 @@
+/// One record of a data file: the line it starts on, where its bytes are, and a digest of
+/// them. Two records with the same bytes make the same contact, so a record whose digest the
+/// last plan already saw needs neither parsing nor planning again.
+public struct DataRecord: Sendable, Hashable {
+    public var line: Int
+    public var range: Range<Int>
+    public var digest: UInt64
+}
+
+/// Finds the records of a data file without parsing their fields: a fast pass over the bytes
+/// that a re-plan makes to tell which records changed.
+public enum DataRecords {
+    /// The records of `bytes` in file order, and a digest of what every record's meaning
+    /// depends on besides its own bytes (a CSV file's header; 0 for JSON).
+    ///
+    /// Blank lines are not records. A malformed file is not an error here: its bad records are
+    /// parsed, and reported, like any changed record.
+    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format) -> Scan {
+        switch format {
+        case .csv: return scanCSV(bytes)
+        case .jsonLines: return Scan(header: nil, records: scanLines(bytes))
+        case .json:
+            let elements = (try? JSONArraySplitter.elements(of: bytes, fileName: "")) ?? []
+            return Scan(
+                header: nil,
+                records: elements.map { DataRecord(line: $0.line, range: $0.range, digest: digest(bytes, $0.range)) })
+        }
+    }
+
+    /// A file's records, and its CSV header.
+    public struct Scan: Sendable {
+        /// The CSV header's bytes; `nil` for JSON.
+        public var header: Range<Int>?
+        public var records: [DataRecord]
+        /// A digest of what every record's meaning depends on besides its own bytes: the CSV
+        /// header (0 for JSON).
+        public var preamble: UInt64 = 0
+    }
+
+    /// CSV records end at a line break outside quotes; the first is the header.
+    private static func scanCSV(_ bytes: [UInt8]) -> Scan {
+        var records: [DataRecord] = []
+        records.reserveCapacity(bytes.count / 64)
+        var header: Range<Int>?
+        bytes.withUnsafeBufferPointer { buffer in
+            let count = buffer.count
+            var position = buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            var line = 1
+            while position < count {
+                let start = position
+                let startLine = line
+                var quoted = false
+                while position < count {
+                    let byte = buffer[position]
+                    if byte == 0x22 {
+                        quoted.toggle()
+                    } else if byte == 0x0A {
+                        line += 1
+                        if !quoted { break }
+                    }
+                    position += 1
+                }
+                var end = position
+                position += 1  // past the line break
+                if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+                let range = start..<end
+                if header == nil {
+                    header = range
+                } else if !range.isEmpty {
+                    records.append(DataRecord(line: startLine, range: range, digest: digest(buffer, range)))
+                }
+            }
+        }
+        var scan = Scan(header: header, records: records)
+        if let header { scan.preamble = digest(bytes, header) }
+        return scan
+    }
+
+    /// JSON Lines: a record a line, blank lines skipped.
+    private static func scanLines(_ bytes: [UInt8]) -> [DataRecord] {
+        var records: [DataRecord] = []
+        records.reserveCapacity(bytes.count / 64)
+        bytes.withUnsafeBufferPointer { buffer in
+            let count = buffer.count
+            var position = 0
+            var line = 0
+            while position < count {
+                line += 1
+                let start = position
+                var blank = true
+                while position < count, buffer[position] != 0x0A {
+                    let byte = buffer[position]
+                    if byte != 0x20, byte != 0x09, byte != 0x0D { blank = false }
+                    position += 1
+                }
+                let range = start..<position
+                position += 1
+                if !blank { records.append(DataRecord(line: line, range: range, digest: digest(buffer, range))) }
+            }
+        }
+        return records
+    }
+
+    static func digest(_ bytes: [UInt8], _ range: Range<Int>) -> UInt64 {
+        bytes.withUnsafeBufferPointer { digest($0, range) }
+    }
+
+    /// A 64-bit digest of `range`, eight bytes a step. Not cryptographic: it tells an edited
+    /// record from the one the last plan saw (two of a million records colliding: about 1 in
+    /// 30 million), which is all a re-plan needs.
+    static func digest(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(range.count)
+        var position = range.lowerBound
+        let raw = UnsafeRawBufferPointer(buffer)
+        while position + 8 <= range.upperBound {
+            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            position += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < range.upperBound {
+            tail |= UInt64(buffer[position]) << shift
+            shift += 8
+            position += 1
+        }
+        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 29
+        hash = hash &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 32)
+    }
+}
+
+/// Which contact each record of the data file made, in file order: what the last plan saw,
+/// stored with it, so that the next one can tell changed records from unchanged ones.
+///
+/// Kept as one byte array (per record: the digest, the id's length and the id), because a
+/// million small strings cost far more to store, load and hold.
+public struct RecordIndex: Sendable, Equatable {
+    /// The serialized index, as stored.
+    public private(set) var bytes: [UInt8]
+    public private(set) var count = 0
+
+    public init() {
+        bytes = []
+    }
+
+    /// An index read back from the store; `nil` when the bytes are not one.
+    public init?(serialized bytes: [UInt8]) {
+        self.bytes = bytes
+        var valid = true
+        var count = 0
+        forEachEntry { _, _ in
+            count += 1
+        } onMalformed: {
+            valid = false
+        }
+        guard valid else { return nil }
+        self.count = count
+    }
+
+    public mutating func append(digest: UInt64, id: String) {
+        withUnsafeBytes(of: digest.littleEndian) { bytes.append(contentsOf: $0) }
+        let utf8 = Array(id.utf8.prefix(Int(UInt16.max)))
+        withUnsafeBytes(of: UInt16(utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: utf8)
+        count += 1
+    }
+
+    /// Appends an entry of `other` without making a string of its id.
+    mutating func append(copying id: Range<Int>, of other: RecordIndex, digest: UInt64) {
+        withUnsafeBytes(of: digest.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt16(id.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: other.bytes[id])
+        count += 1
+    }
+
+    /// Calls `body` with each entry's digest and the range of its id's bytes.
+    func forEachEntry(_ body: (UInt64, Range<Int>) -> Void, onMalformed: () -> Void = {}) {
+        bytes.withUnsafeBytes { raw in
+            var position = 0
+            while position < raw.count {
+                guard position + 10 <= raw.count else { return onMalformed() }
+                let digest = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                let length = Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: position + 8, as: UInt16.self)))
+                guard position + 10 + length <= raw.count else { return onMalformed() }
+                body(digest, (position + 10)..<(position + 10 + length))
+                position += 10 + length
+            }
+        }
+    }
+
+    func id(at range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+}
+
+/// Record digests to small integers: an open-addressing table, several times faster than a
+/// `Dictionary` for the million lookups of a re-plan (digests are already well mixed).
+struct DigestTable {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private let mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = Array(repeating: 0, count: size)
+        values = Array(repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    /// The value stored for `digest`, if any.
+    func value(for digest: UInt64) -> Int? {
+        var slot = Int(truncatingIfNeeded: digest) & mask
+        while values[slot] >= 0 {
+            if keys[slot] == digest { return Int(values[slot]) }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Stores `value` for `digest`; `false` (and nothing stored) when it is there already.
+    mutating func insert(_ digest: UInt64, value: Int) -> Bool {
+        var slot = Int(truncatingIfNeeded: digest) & mask
+        while values[slot] >= 0 {
+            if keys[slot] == digest { return false }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = digest
+        values[slot] = Int32(value)
+        return true
+    }
+}

@@ -1,0 +1,160 @@
+/// A whole file parsed, with the record each contact came from.
+public struct IndexedSnapshot: Sendable {
+    public var snapshot: Snapshot
+    /// The record of each contact, in file order; `nil` when the fast record scan and the
+    /// parser disagreed about where records are (then the next plan parses the whole file).
+    public var index: RecordIndex?
+    /// The digest of the CSV header (0 for JSON).
+    public var preamble: UInt64
+}
+
+/// What changed in a data file since the plan that stored `RecordIndex`.
+public struct DataChanges: Sendable {
+    /// Contacts whose records are new or edited, and the unchanged ones asked for, sorted by id.
+    public var contacts: [Contact]
+    /// Ids of contacts the last plan saw that no record has now.
+    public var removedIDs: [String]
+    /// The index of the file as it is now.
+    public var index: RecordIndex
+    /// Records the last plan saw, byte for byte, not parsed again.
+    public var unchangedRecords: Int
+}
+
+extension SnapshotParser {
+    /// Parses only the records of `bytes` that the last plan did not see byte for byte, and
+    /// the records of the contacts in `including`.
+    ///
+    /// Every record parsed is validated as in a full parse, and an id used twice is an error
+    /// with both lines, whether the other record changed or not.
+    ///
+    /// - Returns: `nil` when the file cannot be compared with `previous` (another CSV header,
+    ///   an unknown format, two identical records): parse the whole file instead.
+    public func parseChanges(
+        _ bytes: [UInt8], fileName: String, since previous: RecordIndex, preamble: UInt64,
+        including: Set<String> = []
+    ) throws(DataErrors) -> DataChanges? {
+        guard let format = Format(fileName: fileName) else { return nil }
+        let scan = DataRecords.scan(bytes, format: format)
+        guard scan.preamble == preamble else { return nil }
+
+        // The last plan's records: their digests, where their ids are, and whether a record of
+        // the file still has them.
+        var known = DigestTable(capacity: previous.count)
+        var idRanges: [Range<Int>] = []
+        idRanges.reserveCapacity(previous.count)
+        var duplicated = false
+        previous.forEachEntry { digest, id in
+            if !known.insert(digest, value: idRanges.count) { duplicated = true }
+            idRanges.append(id)
+        }
+        guard !duplicated else { return nil }
+        var seen = [Bool](repeating: false, count: idRanges.count)
+
+        var toParse: [DataRecord] = []
+        var unchanged = 0
+        for record in scan.records {
+            guard let entry = known.value(for: record.digest) else {
+                toParse.append(record)
+                continue
+            }
+            guard !seen[entry] else { return nil }  // the same bytes twice
+            seen[entry] = true
+            unchanged += 1
+            if !including.isEmpty, including.contains(previous.id(at: idRanges[entry])) { toParse.append(record) }
+        }
+        // Contacts whose record is gone or edited; an edited one comes back among the parsed.
+        var goneIDs = Set<String>()
+        for (entry, stillThere) in seen.enumerated() where !stillThere {
+            goneIDs.insert(previous.id(at: idRanges[entry]))
+        }
+
+        var validator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
+        var errors: [DataError] = []
+        var contacts: [Contact] = []
+        var lineOfID: [String: Int] = [:]
+        // The id each parsed record made, by its digest.
+        var parsed = DigestTable(capacity: toParse.count)
+        var parsedIDs: [String] = []
+        for record in toParse {
+            let fields: [String: RawValue]
+            do {
+                fields = try Self.fields(of: record, in: bytes, header: scan.header, format: format, fileName: fileName)
+            } catch {
+                errors.append(error)
+                continue
+            }
+            guard let contact = validator.contact(from: fields, line: record.line) else { continue }
+            if let first = lineOfID[contact.id] {
+                errors.append(
+                    Self.duplicate(
+                        contact.id, fileName: fileName, line: max(first, record.line), first: min(first, record.line)))
+                continue
+            }
+            lineOfID[contact.id] = record.line
+            _ = parsed.insert(record.digest, value: parsedIDs.count)
+            parsedIDs.append(contact.id)
+            contacts.append(contact)
+        }
+        // A new or edited record may take the id of a record that did not change.
+        let newIDs = Set(lineOfID.keys).subtracting(goneIDs).subtracting(including)
+        if !newIDs.isEmpty {
+            var idLines: [String: Int] = [:]
+            for record in scan.records {
+                guard let entry = known.value(for: record.digest), parsed.value(for: record.digest) == nil else {
+                    continue
+                }
+                let id = previous.id(at: idRanges[entry])
+                if newIDs.contains(id) { idLines[id] = record.line }
+            }
+            for (id, line) in idLines {
+                let other = lineOfID[id]!
+                errors.append(Self.duplicate(id, fileName: fileName, line: max(line, other), first: min(line, other)))
+            }
+        }
+        errors.insert(contentsOf: validator.errors, at: 0)
+        if !errors.isEmpty {
+            throw DataErrors(errors.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") })
+        }
+
+        var index = RecordIndex()
+        for record in scan.records {
+            if let position = parsed.value(for: record.digest) {
+                index.append(digest: record.digest, id: parsedIDs[position])
+            } else if let entry = known.value(for: record.digest) {
+                index.append(copying: idRanges[entry], of: previous, digest: record.digest)
+            }
+        }
+        contacts.sort { $0.id < $1.id }
+        let removed = goneIDs.subtracting(lineOfID.keys).sorted()
+        return DataChanges(contacts: contacts, removedIDs: removed, index: index, unchangedRecords: unchanged)
+    }
+
+    private static func duplicate(_ id: String, fileName: String, line: Int, first: Int) -> DataError {
+        DataError(file: fileName, line: line, field: "id", problem: "duplicate id '\(id)' (first on line \(first))")
+    }
+
+    /// The fields of one record, read on its own: a CSV record with the file's header, a JSON
+    /// one as the object it is. Errors name the record's line in the file.
+    static func fields(
+        of record: DataRecord, in bytes: [UInt8], header: Range<Int>?, format: Format, fileName: String
+    ) throws(DataError) -> [String: RawValue] {
+        switch format {
+        case .json, .jsonLines:
+            return try decodeObject(bytes[record.range], fileName: fileName, line: record.line)
+        case .csv:
+            var text = Array(bytes[header ?? 0..<0])
+            text.append(0x0A)
+            text += bytes[record.range]
+            text.append(0x0A)
+            var found: [String: RawValue] = [:]
+            do {
+                try forEachCSVRecord(text, fileName: fileName) { _, fields in found = fields }
+            } catch {
+                var moved = error
+                moved.line = record.line + max(0, error.line - 2)
+                throw moved
+            }
+            return found
+        }
+    }
+}

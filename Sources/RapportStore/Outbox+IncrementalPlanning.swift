@@ -1,0 +1,110 @@
+import Foundation
+import RapportCore
+
+/// What the last stored plan was made from, kept so that the next plan can redo only the
+/// contacts whose record or outbox changed since.
+public struct PlanBasis: Sendable, Equatable {
+    /// A digest of everything else the plan depended on: the configuration, the templates and
+    /// the clock's planning period. Another one means a full plan.
+    public var settings: String
+    /// The data file's CSV header digest (0 for JSON).
+    public var preamble: UInt64
+    /// The newest audit event when the plan was stored: the contacts of events after it have
+    /// changed in the outbox.
+    public var lastEvent: Int64
+    /// Each record of the data file and the contact it made.
+    public var index: RecordIndex
+
+    public init(settings: String, preamble: UInt64, lastEvent: Int64, index: RecordIndex) {
+        self.settings = settings
+        self.preamble = preamble
+        self.lastEvent = lastEvent
+        self.index = index
+    }
+}
+
+extension Outbox {
+    /// The basis of the last stored plan; `nil` when there is none, or on PostgreSQL.
+    ///
+    /// Only an embedded store keeps one: the event ids that mark what changed since are given
+    /// in commit order only by SQLite's single writer. PostgreSQL sequences are handed out
+    /// before commit, so a change committed late could be missed.
+    public func planBasis() throws(StoreError) -> PlanBasis? {
+        guard isEmbedded else { return nil }
+        return try read("reading the plan basis") { db in
+            guard let text = try db.fetchValue(String.self, sql: "SELECT value FROM setting WHERE key = 'plan_basis'"),
+                let records = try db.fetchValue(Data.self, sql: "SELECT records FROM plan_record_index WHERE slot = 1"),
+                let index = RecordIndex(serialized: [UInt8](records))
+            else { return nil }
+            let parts = text.split(separator: " ")
+            guard parts.count == 3, let preamble = UInt64(parts[1]), let lastEvent = Int64(parts[2]) else { return nil }
+            return PlanBasis(settings: String(parts[0]), preamble: preamble, lastEvent: lastEvent, index: index)
+        }
+    }
+
+    /// Stores the basis of the plan just stored (nothing on PostgreSQL); `nil` forgets it, so
+    /// that the next plan is a full one.
+    public func setPlanBasis(_ basis: PlanBasis?) throws(StoreError) {
+        guard isEmbedded else { return }
+        try write("recording the plan basis") { db in
+            guard let basis else {
+                try db.execute(sql: "DELETE FROM setting WHERE key = 'plan_basis'")
+                try db.execute(sql: "DELETE FROM plan_record_index")
+                return
+            }
+            try Self.set(db, setting: "plan_basis", to: "\(basis.settings) \(basis.preamble) \(basis.lastEvent)")
+            try db.execute(
+                sql: """
+                    INSERT INTO plan_record_index (slot, records) VALUES (1, ?)
+                    ON CONFLICT (slot) DO UPDATE SET records = excluded.records
+                    """,
+                arguments: [Data(basis.index.bytes)])
+        }
+    }
+
+    /// The newest audit event's id (0 when there is none).
+    public func lastEventID() throws(StoreError) -> Int64 {
+        try read("reading the newest event") { db in
+            try db.fetchValue(Int64.self, sql: "SELECT max(id) FROM event") ?? 0
+        }
+    }
+
+    /// The contacts of the audit events after `eventID`: every change of a message, a
+    /// touchpoint, an opt-out is one. `nil` when one of them concerns no single contact (a
+    /// suppressed address, say): then anyone may be concerned.
+    public func contactsChanged(afterEvent eventID: Int64) throws(StoreError) -> Set<String>? {
+        try read("reading what changed since the last plan") { db in
+            var contacts = Set<String>()
+            var unattributed = false
+            try db.forEachRow(sql: "SELECT DISTINCT contact_id FROM event WHERE id > ?", arguments: [eventID]) { row in
+                let contact: String? = row["contact_id"]
+                if let contact { contacts.insert(contact) } else { unattributed = true }
+            }
+            return unattributed ? nil : contacts
+        }
+    }
+
+    /// How many messages of each rate-limited campaign are in the outbox (open, sending or
+    /// sent) per UTC hour, counted as the planner counts them (times are after 1970: the cast is the floor).
+    public func campaignLoad(of campaigns: [String]) throws(StoreError) -> [String: [Int: Int]] {
+        guard !campaigns.isEmpty else { return [:] }
+        return try read("counting campaign messages per hour") { db in
+            let rules = campaigns.map { RuleID(kind: .promotion, subject: $0).description }
+            let marks = Array(repeating: "?", count: rules.count).joined(separator: ", ")
+            var load: [String: [Int: Int]] = [:]
+            try db.forEachRow(
+                sql: """
+                    SELECT rule, CAST(COALESCE(sent_at, due_at) / 3600 AS INTEGER) AS hour, count(*) AS n
+                    FROM message
+                    WHERE rule IN (\(marks))
+                        AND state IN ('pending_approval', 'scheduled', 'held', 'retry_wait', 'sending', 'sent')
+                    GROUP BY rule, hour
+                    """, arguments: rules
+            ) { row in
+                guard let rule = RuleID(parsing: row["rule"]), let name = rule.subject else { return }
+                load[name, default: [:]][row["hour"], default: 0] += row["n"] as Int
+            }
+            return load
+        }
+    }
+}
