@@ -152,7 +152,7 @@ public struct TemplateLibrary: Sendable {
 
     func render(_ name: String, _ context: [String: ContextValue]) -> String? {
         guard sources[name] != nil else { return nil }
-        return library.render(context.mapValues(\.mustacheValue), withTemplate: name)
+        return library.render(MustacheObject(fields: context), withTemplate: name)
     }
 }
 
