@@ -57,14 +57,20 @@ public struct Renderer: Sendable {
         let context = TemplateContext.make(
             for: planned, sender: sender, businessName: businessName, unsubscribeURL: unsubscribeURL)
         let name = templates.variant(of: planned.template, languages: planned.contact.preferences.languageFallbacks)
-        var hasher = SHA256()
+        // The parts, each ended by a zero byte, hashed in one go.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1_024)
         for part in [
             templates.fingerprint, name, planned.channel.rawValue, sender.formatted,
             TemplateContext.longDate(planned.dueAt, in: planned.contact.timeZone),
-            ContextValue.object(context).canonical,
         ] {
-            hasher.update(data: Array(part.utf8) + [0])
+            bytes += part.utf8
+            bytes.append(0)
         }
+        ContextValue.object(context).writeCanonical(into: &bytes)
+        bytes.append(0)
+        var hasher = SHA256()
+        hasher.update(data: bytes)
         return Inputs(
             context: context, template: name, unsubscribeURL: unsubscribeURL, sourceHash: hexDigits(hasher.finalize()))
     }

@@ -26,17 +26,41 @@ indirect enum ContextValue: Sendable, Hashable {
 
     /// A canonical text form (sorted keys), the input of the source digest.
     var canonical: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        writeCanonical(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``canonical`` to `bytes`, without the intermediate strings of each part.
+    func writeCanonical(into bytes: inout [UInt8]) {
         switch self {
         case .text(let text):
-            // Most values hold neither character: skip Foundation's (slow, bridged) replacing.
-            text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") })
-                ? "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
-                : "\"" + text + "\""
-        case .number(let number): String(number)
-        case .flag(let flag): flag ? "true" : "false"
-        case .list(let items): "[" + items.map(\.canonical).joined(separator: ",") + "]"
+            bytes.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        case .number(let number): bytes += String(number).utf8
+        case .flag(let flag): bytes += (flag ? "true" : "false").utf8
+        case .list(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (position, item) in items.enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                item.writeCanonical(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
-            "{" + fields.keys.sorted().map { "\"\($0)\":" + fields[$0]!.canonical }.joined(separator: ",") + "}"
+            bytes.append(UInt8(ascii: "{"))
+            for (position, key) in fields.keys.sorted().enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(UInt8(ascii: "\""))
+                bytes += key.utf8
+                bytes += "\":".utf8
+                fields[key]!.writeCanonical(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 }
