@@ -99,6 +99,38 @@ import Testing
         #expect(try temporary.store.claimDue(now: Sample.now, limit: 5, owner: "d", leaseSeconds: 60).count == 5)
     }
 
+    /// The database's disk full (a tablespace on a small `tmpfs`, filled to the last byte):
+    /// writes are `unwritable` and change nothing, reads still work, and writing works again
+    /// once there is room.
+    @Test(.enabled(if: SmallFilesystem.canMount)) func aFullDiskIsUnwritableUntilThereIsRoom() throws {
+        let disk = try SmallFilesystem(megabytes: 32)
+        defer { disk.unmount() }
+        let admin = try TestPostgres.server.get()
+        let space = "rapport_small_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
+        _ = try TestPostgres.query(
+            admin, "CREATE TABLESPACE \(space) LOCATION '\(try disk.folder("tablespace", ownedBy: "postgres"))'")
+        defer { _ = try? TestPostgres.query(admin, "DROP TABLESPACE IF EXISTS \(space)") }
+        let url = try TestPostgres.createDatabase(on: admin, tablespace: space)
+        defer { TestPostgres.dropDatabase(url) }
+        let store = try Outbox(postgresURL: url, reconnectFor: .seconds(2))
+        try Sample.insert((0..<10).map { Sample.planned("c-\($0)") }, into: store)
+
+        let filler = try disk.fill()
+        var failure: StoreError?
+        do {
+            try Sample.insert((10..<3_000).map { Sample.planned("c-\($0)") }, into: store)
+        } catch let error as StoreError {
+            failure = error
+        }
+        #expect(failure?.code == .unwritable, "\(String(describing: failure))")
+        #expect(failure?.detail.contains("disk is full") == true, "\(String(describing: failure))")
+        #expect(try store.countsByState()[.scheduled] == 10, "a failed write changed something")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try Sample.insert((10..<3_000).map { Sample.planned("c-\($0)") }, into: store)
+        #expect(try store.countsByState()[.scheduled] == 3_000)
+    }
+
     // MARK: - Helpers
 
     /// A store on a server of its own (which the test may stop), with `messages` due.

@@ -37,10 +37,11 @@ public enum TestPostgres {
         try createDatabase(on: try server.get())
     }
 
-    /// A new, empty database on the server whose admin URL is `admin`; its URL.
-    public static func createDatabase(on admin: String) throws -> String {
+    /// A new, empty database on the server whose admin URL is `admin` (in `tablespace`, when
+    /// one is named); its URL.
+    public static func createDatabase(on admin: String, tablespace: String? = nil) throws -> String {
         let name = "rapport_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try runPSQL(admin, "CREATE DATABASE \(name)")
+        try runPSQL(admin, "CREATE DATABASE \(name)" + (tablespace.map { " TABLESPACE \($0)" } ?? ""))
         return replacingDatabase(in: admin, with: String(name))
     }
 
