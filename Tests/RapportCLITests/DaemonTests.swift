@@ -45,11 +45,13 @@ extension RapportCLITests {
             var edited = rows
             edited[1] = clientRow("c-002", name: "Client Renamed")
             try scratch.write("contacts.csv", csv(edited + [clientRow("c-006", name: "Client Number6")]))
+            // Both lines of that plan: what it planned, then what it stored.
             let planned = waitUntil(timeout: .seconds(10)) {
-                daemon.stderr.contains("planned the changes only contacts=2 removed=0 unchanged records=4")
+                let log = daemon.stderr
+                return log.contains("planned the changes only contacts=2 removed=0 unchanged records=4")
+                    && log.contains("planned added=1 cancelled=0 refreshed=1")
             }
             #expect(planned, "\(daemon.stderr)")
-            #expect(daemon.stderr.contains("planned added=1 cancelled=0 refreshed=1"), "\(daemon.stderr)")
             #expect(daemon.stderr.components(separatedBy: "data loaded").count == 2, "loaded the file whole again")
             // The next edit compares with that plan: two contacts, not six.
             edited[3] = clientRow("c-004", name: "Client Renamed4")
