@@ -13,14 +13,17 @@ public enum DataRecords {
     /// The records of `bytes` in file order, and a digest of what every record's meaning
     /// depends on besides its own bytes (a CSV file's header; 0 for JSON).
     ///
-    /// Blank lines are not records. A malformed file is not an error here: its bad records are
-    /// parsed, and reported, like any changed record.
-    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format) -> Scan {
+    /// Blank lines are not records. A bad CSV or JSON Lines record is not an error here: it is
+    /// parsed, and reported, like any changed record. A JSON array that cannot be split into
+    /// elements is: read as "no records", it would withdraw every contact.
+    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format, fileName: String) throws(DataError)
+        -> Scan
+    {
         switch format {
         case .csv: return scanCSV(bytes)
         case .jsonLines: return Scan(header: nil, records: scanLines(bytes))
         case .json:
-            let elements = (try? JSONArraySplitter.elements(of: bytes, fileName: "")) ?? []
+            let elements = try JSONArraySplitter.elements(of: bytes, fileName: fileName)
             return Scan(
                 header: nil,
                 records: elements.map { DataRecord(line: $0.line, range: $0.range, digest: digest(bytes, $0.range)) })

@@ -34,7 +34,12 @@ extension SnapshotParser {
         including: Set<String> = []
     ) throws(DataErrors) -> DataChanges? {
         guard let format = Format(fileName: fileName) else { return nil }
-        let scan = DataRecords.scan(bytes, format: format)
+        let scan: DataRecords.Scan
+        do {
+            scan = try DataRecords.scan(bytes, format: format, fileName: fileName)
+        } catch {
+            throw DataErrors([error])
+        }
         guard scan.preamble == preamble else { return nil }
 
         // The last plan's records: their digests, where their ids are, and whether a record of

@@ -37,7 +37,8 @@ public struct SnapshotParser: Sendable {
     /// Parses and validates a whole file, and indexes its records for
     /// ``parseChanges(_:fileName:since:preamble:including:)``.
     public func parseIndexed(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> IndexedSnapshot {
-        let scan = Format(fileName: fileName).map { DataRecords.scan(bytes, format: $0) }
+        // A file the scan cannot split is not one the parser accepts either: it reports why.
+        let scan = Format(fileName: fileName).flatMap { try? DataRecords.scan(bytes, format: $0, fileName: fileName) }
         return try parse(bytes, fileName: fileName, indexing: scan)
     }
 

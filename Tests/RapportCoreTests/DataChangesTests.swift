@@ -36,7 +36,7 @@ import Testing
             + "c1,\"Bea \"\"B\"\" Smith\",c1@example.com,customer,Europe/Berlin,true,\"a\nb\"\r\n" + "\r\n"
             + "c2,Al,c2@example.com,customer,Europe/Berlin,true,x\r\n"
         let bytes = Array(text.utf8)
-        let scan = DataRecords.scan(bytes, format: .csv)
+        let scan = try DataRecords.scan(bytes, format: .csv, fileName: "contacts.csv")
         let read = Array(CSVReader(bytes).dropFirst()).filter { !($0.fields.count == 1 && $0.fields[0].isEmpty) }
         #expect(scan.records.map(\.line) == read.map(\.line))
         #expect(scan.records.map(\.line) == [2, 5])
@@ -44,12 +44,14 @@ import Testing
         #expect(snapshot.index?.count == 2)
     }
 
-    @Test func aRecordsDigestFollowsItsBytes() {
+    @Test func aRecordsDigestFollowsItsBytes() throws {
         let bytes = Self.csv([Self.row("c1"), Self.row("c2"), Self.row("c1")])
-        let digests = DataRecords.scan(bytes, format: .csv).records.map(\.digest)
+        let digests = try DataRecords.scan(bytes, format: .csv, fileName: "contacts.csv").records.map(\.digest)
         #expect(digests[0] == digests[2])
         #expect(digests[0] != digests[1])
-        let edited = DataRecords.scan(Self.csv([Self.row("c1", name: "Bea Smyth")]), format: .csv).records
+        let edited = try DataRecords.scan(
+            Self.csv([Self.row("c1", name: "Bea Smyth")]), format: .csv, fileName: "contacts.csv"
+        ).records
         #expect(edited[0].digest != digests[0])
     }
 
@@ -122,5 +124,23 @@ import Testing
         #expect(found.contacts.map(\.id) == ["c3", "c4"])
         #expect(found.removedIDs == ["c2"])
         #expect(found.index == (try indexed(new, "contacts.jsonl")).index)
+    }
+
+    /// A JSON array cut short cannot be split into its elements: an error, never "no records"
+    /// (which would withdraw every contact's messages).
+    @Test func aTruncatedJSONArrayIsAnErrorNotAnEmptyFile() throws {
+        func object(_ id: String) -> String {
+            #"{"id":"\#(id)","name":"Bea","kind":"customer","timezone":"Europe/Berlin","email":"\#(id)@example.com"}"#
+        }
+        let whole = "[\n" + ["c1", "c2", "c3"].map(object).joined(separator: ",\n") + "\n]\n"
+        let cut = String(whole.prefix(whole.count - 40))
+        var errors: [DataError] = []
+        do {
+            _ = try changes(Array(whole.utf8), Array(cut.utf8), "contacts.json")
+        } catch let error as DataErrors {
+            errors = error.errors
+        }
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.file == "contacts.json")
     }
 }
