@@ -254,10 +254,16 @@ public final class Engine {
                 "contacts": "\(changes.contacts.count)", "removed": "\(changes.removedIDs.count)",
                 "unchanged records": "\(changes.unchangedRecords)",
             ])
+        // The same records as the stored index: only the rest of the basis needs writing.
+        storedIndexUnchanged = changes.index == basis.index ? basis.index : nil
         var report = try store(diff, against: state, now: now, dryRun: false, progress: progress)
         report.changesOnly = (concerned.count, changes.unchangedRecords)
         return report
     }
+
+    /// The index stored with the last plan's basis, when the plan of the changes found the
+    /// file's records unchanged (sends and operator actions only).
+    private var storedIndexUnchanged: RecordIndex?
 
     /// The part of the plan basis that is not the data: the configuration, templates and
     /// planning period.
@@ -342,7 +348,8 @@ public final class Engine {
                     settings: basisDigest(now: now), preamble: dataSource.loadedPreamble,
                     lastEvent: try store.lastEventID(), index: index)
             }
-            try store.setPlanBasis(basis)
+            try store.setPlanBasis(basis, writingIndex: basis?.index != storedIndexUnchanged)
+            storedIndexUnchanged = nil
         }
         return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
     }

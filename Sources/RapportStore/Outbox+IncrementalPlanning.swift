@@ -44,7 +44,7 @@ extension Outbox {
 
     /// Stores the basis of the plan just stored (nothing on PostgreSQL); `nil` forgets it, so
     /// that the next plan is a full one.
-    public func setPlanBasis(_ basis: PlanBasis?) throws(StoreError) {
+    public func setPlanBasis(_ basis: PlanBasis?, writingIndex: Bool = true) throws(StoreError) {
         guard isEmbedded else { return }
         try write("recording the plan basis") { db in
             guard let basis else {
@@ -53,6 +53,7 @@ extension Outbox {
                 return
             }
             try Self.set(db, setting: "plan_basis", to: "\(basis.settings) \(basis.preamble) \(basis.lastEvent)")
+            guard writingIndex else { return }
             try db.execute(
                 sql: """
                     INSERT INTO plan_record_index (slot, records) VALUES (1, ?)

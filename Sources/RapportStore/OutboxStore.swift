@@ -215,7 +215,9 @@ public protocol OutboxStore: Sendable {
     func planningState(of contacts: [String]?) throws(StoreError) -> PlanningState
     /// What the last stored plan was made from (`nil`: none, or not kept by this store).
     func planBasis() throws(StoreError) -> PlanBasis?
-    func setPlanBasis(_ basis: PlanBasis?) throws(StoreError)
+    /// Stores the basis of the plan just stored; `writingIndex: false` keeps the stored index
+    /// (the file's records did not change), which saves rewriting megabytes every tick.
+    func setPlanBasis(_ basis: PlanBasis?, writingIndex: Bool) throws(StoreError)
     /// The newest audit event's id (0 when there is none).
     func lastEventID() throws(StoreError) -> Int64
     /// The contacts of the audit events after `eventID`; `nil` when one concerns no single

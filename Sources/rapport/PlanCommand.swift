@@ -131,7 +131,9 @@ struct Plan: ParsableCommand {
                 "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
                     + "cancel \(diff.cancellations.count), skip \(diff.skips.count)"
                     + (dryRun ? " (dry run: nothing stored)" : "")
-                    + (report.changesOnly.map { "; planned only the \($0.planned) contacts that changed" } ?? ""))
+                    + (report.changesOnly.map {
+                        "; planned only the \($0.planned) \($0.planned == 1 ? "contact" : "contacts") that changed"
+                    } ?? ""))
         }
         if !report.renderErrors.isEmpty {
             for error in report.renderErrors { printError("error: \(error)") }

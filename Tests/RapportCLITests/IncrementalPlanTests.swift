@@ -84,6 +84,28 @@ extension RapportCLITests {
             #expect(incremental.output.contains("cancel") && !incremental.output.contains("cancel 0"))
         }
 
+        /// A plan after a touchpoint alone keeps the stored record index (nothing in the file
+        /// changed), and the next edit is still compared record by record against it.
+        @Test func aTouchAloneKeepsTheStoredIndex() throws {
+            let scratch = try Scratch("incremental-touch")
+            try scratch.write("contacts.csv", csv(Self.before))
+            let config = try scratch.write("rapport.toml", Self.config)
+            func plan() throws -> String {
+                let result = try rapport(["plan", "--now", Self.now, "--config", config])
+                try #require(result.status == 0, "\(result)")
+                return result.stdout
+            }
+            _ = try plan()
+            let touch = try rapport(["touch", "a-02", "--at", "2026-12-01T12:00:00Z", "--config", config])
+            try #require(touch.status == 0, "\(touch)")
+            #expect(try plan().contains("planned only the 1 contact that changed"))
+
+            var rows = Self.before
+            rows[20] = customerRow("b-09", name: "Customer Renamed")
+            try scratch.write("contacts.csv", csv(rows))
+            #expect(try plan().contains("planned only the 1 contact that changed"))
+        }
+
         @Test func aBadEditIsReportedByLineAndChangesNothing() throws {
             let scratch = try Scratch("incremental-bad")
             try scratch.write("contacts.csv", csv(Self.before))
