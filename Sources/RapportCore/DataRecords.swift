@@ -164,18 +164,19 @@ public struct RecordIndex: Sendable, Equatable {
     }
 
     public mutating func append(digest: UInt64, id: String) {
-        withUnsafeBytes(of: digest.littleEndian) { bytes.append(contentsOf: $0) }
-        let utf8 = Array(id.utf8.prefix(Int(UInt16.max)))
-        withUnsafeBytes(of: UInt16(utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: utf8)
-        count += 1
+        append(digest: digest, idBytes: id.utf8.prefix(Int(UInt16.max)))
     }
 
     /// Appends an entry of `other` without making a string of its id.
     mutating func append(copying id: Range<Int>, of other: RecordIndex, digest: UInt64) {
+        append(digest: digest, idBytes: other.bytes[id])
+    }
+
+    /// One entry: the digest, the id's length, the id.
+    private mutating func append(digest: UInt64, idBytes: some Collection<UInt8>) {
         withUnsafeBytes(of: digest.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt16(id.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: other.bytes[id])
+        withUnsafeBytes(of: UInt16(idBytes.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: idBytes)
         count += 1
     }
 

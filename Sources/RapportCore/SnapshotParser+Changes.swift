@@ -118,7 +118,7 @@ extension SnapshotParser {
         }
         errors.insert(contentsOf: validator.errors, at: 0)
         if !errors.isEmpty {
-            throw DataErrors(errors.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") })
+            throw Self.inLineOrder(errors)
         }
 
         var index = RecordIndex()
@@ -132,10 +132,6 @@ extension SnapshotParser {
         contacts.sort { $0.id < $1.id }
         let removed = goneIDs.subtracting(lineOfID.keys).sorted()
         return DataChanges(contacts: contacts, removedIDs: removed, index: index, unchangedRecords: unchanged)
-    }
-
-    private static func duplicate(_ id: String, fileName: String, line: Int, first: Int) -> DataError {
-        DataError(file: fileName, line: line, field: "id", problem: "duplicate id '\(id)' (first on line \(first))")
     }
 
     /// The fields of one record, read on its own: a CSV record with the file's header, a JSON

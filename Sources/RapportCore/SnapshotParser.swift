@@ -74,11 +74,7 @@ public struct SnapshotParser: Sendable {
         func take(_ line: Int, _ fields: [String: RawValue]) {
             guard let contact = validator.contact(from: fields, line: line) else { return }
             if let first = seen[contact.id] {
-                errors.append(
-                    DataError(
-                        file: fileName, line: line, field: "id",
-                        problem: "duplicate id '\(contact.id)' (first on line \(first))"
-                    ))
+                errors.append(Self.duplicate(contact.id, fileName: fileName, line: line, first: first))
                 return
             }
             seen[contact.id] = line
@@ -104,7 +100,7 @@ public struct SnapshotParser: Sendable {
         }
         errors.insert(contentsOf: validator.errors, at: 0)
         if !errors.isEmpty {
-            throw DataErrors(errors.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") })
+            throw Self.inLineOrder(errors)
         }
         // Handed over, not copied (`contacts` is captured by `take`, so it cannot be consumed).
         var valid: [Contact] = []
@@ -113,6 +109,16 @@ public struct SnapshotParser: Sendable {
         return IndexedSnapshot(
             snapshot: Snapshot(contacts: consume valid, source: fileName), index: indexed ? index : nil,
             preamble: scan?.preamble ?? 0)
+    }
+
+    /// An id used a second time, on `line`; `first` is where it was first.
+    static func duplicate(_ id: String, fileName: String, line: Int, first: Int) -> DataError {
+        DataError(file: fileName, line: line, field: "id", problem: "duplicate id '\(id)' (first on line \(first))")
+    }
+
+    /// The problems of a file, as reported: by line, then field.
+    static func inLineOrder(_ errors: [DataError]) -> DataErrors {
+        DataErrors(errors.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") })
     }
 
     // MARK: - Formats

@@ -30,12 +30,8 @@ public final class DataSource {
 
     /// Reads and validates the whole file.
     public func load() throws(DataErrors) -> Snapshot {
-        let name = path
-        // One copy of the file in memory, not two (a `Data`, then an array made from it).
-        guard let bytes = Self.contents(of: path) else {
-            throw DataErrors([DataError(file: name, line: 0, field: nil, problem: "cannot read the file")])
-        }
-        let parsed = try parser.parseIndexed(bytes, fileName: name)
+        let bytes = try readFile()
+        let parsed = try parser.parseIndexed(bytes, fileName: path)
         loaded(bytes)
         loadedIndex = parsed.index
         loadedPreamble = parsed.preamble
@@ -46,9 +42,7 @@ public final class DataSource {
     /// byte, and those of the contacts in `including`.
     /// - Returns: `nil` when the file cannot be compared with the basis: load it whole.
     public func loadChanges(since basis: PlanBasis, including: Set<String>) throws(DataErrors) -> DataChanges? {
-        guard let bytes = Self.contents(of: path) else {
-            throw DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
-        }
+        let bytes = try readFile()
         guard
             let changes = try parser.parseChanges(
                 bytes, fileName: path, since: basis.index, preamble: basis.preamble, including: including)
@@ -57,6 +51,14 @@ public final class DataSource {
         loadedIndex = changes.index
         loadedPreamble = basis.preamble
         return changes
+    }
+
+    /// The file's bytes, in one copy (not a `Data` and then an array made from it).
+    private func readFile() throws(DataErrors) -> [UInt8] {
+        guard let bytes = Self.contents(of: path) else {
+            throw DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
+        }
+        return bytes
     }
 
     /// Notes the file's stamp and hash after a successful load (hashed again only when its

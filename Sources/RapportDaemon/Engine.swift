@@ -208,7 +208,7 @@ public final class Engine {
         let state = try store.planningState()
         let diff = Planner.plan(
             snapshot: snapshot, history: state.history, policy: configuration.policy, now: now, explain: explain)
-        return try store(diff, against: state, now: now, dryRun: dryRun, progress: progress)
+        return try store(diff, against: state, now: now, dryRun: dryRun, storedIndex: nil, progress: progress)
     }
 
     /// Plans only the contacts whose record in the data file, or whose messages, touchpoints
@@ -254,16 +254,11 @@ public final class Engine {
                 "contacts": "\(changes.contacts.count)", "removed": "\(changes.removedIDs.count)",
                 "unchanged records": "\(changes.unchangedRecords)",
             ])
-        // The same records as the stored index: only the rest of the basis needs writing.
-        storedIndexUnchanged = changes.index == basis.index ? basis.index : nil
-        var report = try store(diff, against: state, now: now, dryRun: false, progress: progress)
+        var report = try store(
+            diff, against: state, now: now, dryRun: false, storedIndex: basis.index, progress: progress)
         report.changesOnly = (concerned.count, changes.unchangedRecords)
         return report
     }
-
-    /// The index stored with the last plan's basis, when the plan of the changes found the
-    /// file's records unchanged (sends and operator actions only).
-    private var storedIndexUnchanged: RecordIndex?
 
     /// The part of the plan basis that is not the data: the configuration, templates and
     /// planning period.
@@ -274,8 +269,11 @@ public final class Engine {
 
     /// Renders the new and changed messages of `diff` and stores them with its re-timings,
     /// cancellations and skips; then the fingerprint and basis of the plan, unless `dryRun`.
+    /// - Parameter storedIndex: the record index the store holds now; when the file's records
+    ///   are still those (sends and operator actions only), it is not written again.
     private func store(
-        _ diff: PlanDiff, against state: PlanningState, now: Date, dryRun: Bool, progress: ((Int, Int) -> Void)?
+        _ diff: PlanDiff, against state: PlanningState, now: Date, dryRun: Bool, storedIndex: RecordIndex?,
+        progress: ((Int, Int) -> Void)?
     ) throws -> PlanReport {
         var changes = OutboxChanges()
         changes.retimings = diff.retimings
@@ -348,8 +346,7 @@ public final class Engine {
                     settings: basisDigest(now: now), preamble: dataSource.loadedPreamble,
                     lastEvent: try store.lastEventID(), index: index)
             }
-            try store.setPlanBasis(basis, writingIndex: basis?.index != storedIndexUnchanged)
-            storedIndexUnchanged = nil
+            try store.setPlanBasis(basis, writingIndex: basis?.index != storedIndex)
         }
         return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
     }

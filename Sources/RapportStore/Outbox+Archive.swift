@@ -97,10 +97,10 @@ extension Outbox {
                     if let unknown = names.first(where: { !known.contains($0) }) {
                         throw ImportProblem(line: line, problem: "\(row.table) has no column '\(unknown)'")
                     }
-                    let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
                     do {
                         try db.execute(
-                            sql: "INSERT INTO \(row.table) (\(names.joined(separator: ", "))) VALUES (\(placeholders))",
+                            sql:
+                                "INSERT INTO \(row.table) (\(names.joined(separator: ", "))) VALUES (\(Self.placeholders(names.count)))",
                             arguments: names.map { row.values[$0]! })
                     } catch {
                         throw ImportProblem(line: line, problem: "\(row.table): \(driver.describe(error))")

@@ -91,14 +91,13 @@ extension Outbox {
         guard !campaigns.isEmpty else { return [:] }
         return try read("counting campaign messages per hour") { db in
             let rules = campaigns.map { RuleID(kind: .promotion, subject: $0).description }
-            let marks = Array(repeating: "?", count: rules.count).joined(separator: ", ")
             var load: [String: [Int: Int]] = [:]
             try db.forEachRow(
                 sql: """
                     SELECT rule, CAST(COALESCE(sent_at, due_at) / 3600 AS INTEGER) AS hour, count(*) AS n
                     FROM message
-                    WHERE rule IN (\(marks))
-                        AND state IN ('pending_approval', 'scheduled', 'held', 'retry_wait', 'sending', 'sent')
+                    WHERE rule IN (\(Self.placeholders(rules.count)))
+                        AND (state IN \(Self.openStates) OR state IN ('sending', 'sent'))
                     GROUP BY rule, hour
                     """, arguments: rules
             ) { row in

@@ -181,13 +181,10 @@ extension Outbox: OperatorStore {
                 }
             } else {
                 // A few contacts (a plan of the changes only): their rows, not a million.
-                let ids = Array(kinds.keys)
-                for start in stride(from: 0, to: ids.count, by: 500) {
-                    let chunk = ids[start..<min(start + 500, ids.count)]
-                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for list in Self.inLists(Array(kinds.keys)) {
                     for row in try db.fetchAll(
-                        sql: "SELECT contact_id, kind FROM contact_kind WHERE contact_id IN (\(marks))",
-                        arguments: chunk.map { $0 as any StoreBindable })
+                        sql: "SELECT contact_id, kind FROM contact_kind WHERE contact_id IN (\(list.marks))",
+                        arguments: list.arguments)
                     {
                         known[row["contact_id"]] = row["kind"]
                     }

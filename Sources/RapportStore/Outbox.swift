@@ -74,11 +74,7 @@ public final class Outbox: OutboxStore {
             // A few hundred contacts a query, by the contact index.
             let queries: [(String, [any StoreBindable])] =
                 contacts.map { ids in
-                    stride(from: 0, to: ids.count, by: 500).map { start in
-                        let chunk = ids[start..<min(start + 500, ids.count)]
-                        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                        return (columns + " WHERE contact_id IN (\(marks))", chunk.map { $0 as any StoreBindable })
-                    }
+                    Self.inLists(ids).map { (columns + " WHERE contact_id IN (\($0.marks))", $0.arguments) }
                 } ?? [(columns, [])]
             for (sql, arguments) in queries {
                 try db.forEachRow(sql: sql, arguments: arguments) { row in
@@ -545,6 +541,20 @@ public final class Outbox: OutboxStore {
     // MARK: - Helpers
 
     static let openStates = "('pending_approval', 'scheduled', 'held', 'retry_wait')"
+
+    /// `?, ?, …`: the placeholders of an `IN (…)` list or a `VALUES (…)` row of `count` values.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// `values` in runs of at most 500, each with its placeholders, for `IN (…)` queries that
+    /// stay under the databases' limits on bound values.
+    static func inLists(_ values: [String]) -> [(marks: String, arguments: [any StoreBindable])] {
+        stride(from: 0, to: values.count, by: 500).map { start in
+            let run = values[start..<min(start + 500, values.count)]
+            return (placeholders(run.count), run.map { $0 as any StoreBindable })
+        }
+    }
 
     static func log(
         _ db: any SQLConnection, at: Double, actor: String, action: String, id: String?, from: MessageState?,
