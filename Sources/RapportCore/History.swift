@@ -13,12 +13,16 @@ public struct HistoryEntry: Sendable, Hashable {
     public var closedByOperator: Bool
     /// Whether the planner skipped it as stale (too late after downtime).
     public var skippedAsStale: Bool
+    /// Whether an operator set its due time (rescheduled it, made it due now, retried it):
+    /// the planner then keeps that time instead of re-timing it to the schedule's.
+    public var dueSetByOperator: Bool
 
     public init(
         key: MessageKey, state: MessageState, dueAt: Date, sentAt: Date? = nil, closedAt: Date? = nil,
-        closedByOperator: Bool = false, skippedAsStale: Bool = false
+        closedByOperator: Bool = false, skippedAsStale: Bool = false, dueSetByOperator: Bool = false
     ) {
         self.skippedAsStale = skippedAsStale
+        self.dueSetByOperator = dueSetByOperator
         self.id = key.id
         self.key = key
         self.state = state

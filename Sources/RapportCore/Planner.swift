@@ -556,7 +556,7 @@ struct ContactPlanner {
     private mutating func emit(_ proposal: Proposal, due: Date, into diff: inout PlanDiff) -> Bool {
         if let stored = existing[proposal.key] {
             guard stored.state.isOpen else { return false }
-            if stored.dueAt != due {
+            if stored.dueAt != due, !stored.dueSetByOperator {
                 diff.retimings.append(Retiming(id: stored.id, dueAt: due, reason: proposal.reason))
             }
             diff.unchanged.append(planned(proposal, due: due, state: stored.state, reason: proposal.reason))

@@ -167,6 +167,11 @@ public struct Policy: Sendable, Hashable {
     /// Messages are spread over this many minutes after their preferred time, by a stable
     /// hash of the contact's id (0 or 1: no spreading).
     public var staggerMinutes = 60
+    /// How far ahead of its due time a message is rendered. A message due later is stored
+    /// with its time and recipient only and rendered by a later plan, from the data as it is
+    /// then; one that needs approval is always rendered at once, so that what an operator
+    /// reviews is exactly what is sent. The daemon plans at least every 15 minutes.
+    public var renderAheadHours = 48
 
     public init() {}
 

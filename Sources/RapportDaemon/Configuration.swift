@@ -568,6 +568,7 @@ struct ConfigurationReader {
                 }
             }
             if let minutes = planning.int("stagger_minutes", in: 0...720) { policy.staggerMinutes = minutes }
+            if let hours = planning.int("render_ahead_hours", in: 1...(366 * 24)) { policy.renderAheadHours = hours }
             planning.finish()
         }
         if let holidays = root.table("holidays") {

@@ -178,6 +178,7 @@ public final class Daemon: @unchecked Sendable {
                 metadata: [
                     "added": "\(report.applied.inserted)", "retimed": "\(report.applied.retimed)",
                     "cancelled": "\(report.applied.cancelled)", "refreshed": "\(report.applied.refreshed)",
+                    "rendered": "\(report.applied.rendered)",
                 ])
         }
         let heartbeat = loop.heartbeat

@@ -281,7 +281,7 @@ public final class Engine {
         changes.skips = diff.skips
         var applied = ApplySummary()
         func flush(whenAtLeast size: Int) throws {
-            guard changes.insertions.count + changes.refreshes.count >= size else { return }
+            guard changes.insertions.count + changes.refreshes.count + changes.renders.count >= size else { return }
             if !dryRun, !changes.isEmpty {
                 applied.add(try store.apply(changes, actor: "planner", at: now))
             }
@@ -294,8 +294,19 @@ public final class Engine {
             rendered += 1
             if rendered % 256 == 0 || rendered == total { progress?(rendered, total) }
         }
+        // Rendering is most of a plan's work; a message due later than this is rendered by a
+        // later plan, from the data as it is then.
+        let renderBy = now.addingTimeInterval(Double(configuration.policy.renderAheadHours) * 3_600)
         for planned in diff.additions {
             advance()
+            if planned.dueAt > renderBy, !requiresApproval(planned) {
+                changes.insertions.append(
+                    NewMessage(
+                        planned: planned, content: renderer.unrendered(planned), requiresApproval: false,
+                        maxLateness: configuration.policy.maxLateness(for: planned.rule)))
+                try flush(whenAtLeast: planChunk)
+                continue
+            }
             do {
                 let content = try renderer.render(planned)
                 changes.insertions.append(
@@ -310,9 +321,21 @@ public final class Engine {
         let retimed = Dictionary(diff.retimings.map { ($0.id, $0.dueAt) }, uniquingKeysWith: { _, last in last })
         for planned in diff.unchanged {
             advance()
-            guard let stored = state.sourceHashes[planned.id] else { continue }
             var current = planned
             if let dueAt = retimed[planned.id] { current.dueAt = dueAt }
+            if let storedDue = state.unrenderedDue[planned.id] {
+                // Stored unrendered: rendered once it is due within the window (an operator may
+                // have made it due sooner than planned).
+                guard min(storedDue, current.dueAt) <= renderBy || requiresApproval(current) else { continue }
+                do {
+                    changes.renders.append((planned.id, try renderer.render(current)))
+                    try flush(whenAtLeast: planChunk)
+                } catch let error as RenderError {
+                    renderErrors.append(error)
+                }
+                continue
+            }
+            guard let stored = state.sourceHashes[planned.id] else { continue }
             // Most open messages are unchanged: their digest says so without rendering them.
             if renderer.sourceHash(current) == stored { continue }
             do {

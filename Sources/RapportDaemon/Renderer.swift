@@ -81,6 +81,21 @@ public struct Renderer: Sendable {
         inputs(planned).sourceHash
     }
 
+    /// What a message's content holds before it is rendered: sender, recipient, reply-to and
+    /// the contact's fields, without subject, text or source digest (see
+    /// ``MessageContent/unrendered(sender:recipientName:recipientAddress:)``).
+    public func unrendered(_ planned: PlannedMessage) -> MessageContent {
+        let contact = planned.contact
+        var content = MessageContent.unrendered(
+            sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
+            recipientAddress: contact.email)
+        if contact.kind == .client, let manager = contact.accountManager, let email = manager.email {
+            content.replyTo = Mailbox(name: manager.name, address: email).formatted
+        }
+        content.contactJSON = ContactPayload(contact).json
+        return content
+    }
+
     /// Renders one message. Line breaks in a subject or an address are refused: no value from
     /// the data or a template can add a header.
     public func render(_ planned: PlannedMessage) throws(RenderError) -> MessageContent {
@@ -98,20 +113,12 @@ public struct Renderer: Sendable {
         if subject.isEmpty { throw fail("the subject rendered empty") }
         if subject.contains(where: \.isNewline) { throw fail("the subject contains a line break") }
         let html = templates.contains("\(name).html") ? templates.render("\(name).html", context) : nil
-        let contact = planned.contact
-        var replyTo: String?
-        if contact.kind == .client, let manager = contact.accountManager, let email = manager.email {
-            replyTo = Mailbox(name: manager.name, address: email).formatted
-        }
-        let payload = ContactPayload(contact)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let contactJSON = String(decoding: (try? encoder.encode(payload)) ?? Data("{}".utf8), as: UTF8.self)
-        let content = MessageContent(
-            sender: sender.formatted, recipientName: contact.name.isEmpty ? nil : contact.name,
-            recipientAddress: contact.email, replyTo: replyTo, subject: subject, text: text, html: html,
-            contactJSON: contactJSON, sourceHash: inputs.sourceHash,
-            unsubscribeURL: unsubscribeURL)
+        var content = unrendered(planned)
+        content.subject = subject
+        content.text = text
+        content.html = html
+        content.sourceHash = inputs.sourceHash
+        content.unsubscribeURL = unsubscribeURL
         // Refuse now, at planning time, what a transport would refuse at send time: a line break
         // in a header, an address that is not one.
         if planned.channel == .email {

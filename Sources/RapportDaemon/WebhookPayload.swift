@@ -7,6 +7,11 @@ public struct ContactPayload: Codable, Sendable, Hashable {
     public struct Manager: Codable, Sendable, Hashable {
         public var name: String
         public var email: String?
+
+        public init(name: String, email: String?) {
+            self.name = name
+            self.email = email
+        }
     }
 
     public var id: String
@@ -25,10 +30,11 @@ public struct ContactPayload: Codable, Sendable, Hashable {
         case accountManager = "account_manager"
     }
 
-    init(
+    public init(
         id: String, name: String, email: String?, kind: String, timezone: String, tier: String?, tags: [String],
-        accountManager: Manager?
+        accountManager: Manager?, language: String? = nil
     ) {
+        self.language = language
         self.id = id
         self.name = name
         self.email = email

@@ -59,8 +59,11 @@ extension Outbox: OperatorStore {
             // A message waiting to retry becomes an ordinary scheduled one at the new time.
             target = state == .retryWait ? .scheduled : state
             try db.execute(
-                sql: "UPDATE message SET state = ?, due_at = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
-                arguments: [target.rawValue, due.timeIntervalSince1970, now, id])
+                sql: """
+                    UPDATE message SET state = ?, due_at = ?, due_set_by = ?, next_attempt_at = NULL, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [target.rawValue, due.timeIntervalSince1970, actor, now, id])
             detail = "due \(due.formatted(.iso8601))" + (note.map { ": \($0)" } ?? "")
         case .sendNow:
             guard approved else {
@@ -69,19 +72,20 @@ extension Outbox: OperatorStore {
             target = .scheduled
             try db.execute(
                 sql: """
-                    UPDATE message SET state = 'scheduled', due_at = ?, next_attempt_at = NULL, updated_at = ?
+                    UPDATE message SET state = 'scheduled', due_at = ?, due_set_by = ?, next_attempt_at = NULL,
+                        updated_at = ?
                     WHERE id = ?
                     """,
-                arguments: [now, now, id])
+                arguments: [now, actor, now, id])
         case .retry:
             target = .scheduled
             try db.execute(
                 sql: """
-                    UPDATE message SET state = 'scheduled', due_at = ?, attempts = 0, next_attempt_at = NULL,
-                        closed_at = NULL, closed_by = NULL, updated_at = ?
+                    UPDATE message SET state = 'scheduled', due_at = ?, due_set_by = ?, attempts = 0,
+                        next_attempt_at = NULL, closed_at = NULL, closed_by = NULL, updated_at = ?
                     WHERE id = ?
                     """,
-                arguments: [now, now, id])
+                arguments: [now, actor, now, id])
         }
         try log(db, at: now, actor: actor, action: action.name, id: id, from: state, to: target, note: detail)
         if target == .held { try emit(db, .messageHeld, message: id, detail: detail ?? "held by \(actor)", at: now) }

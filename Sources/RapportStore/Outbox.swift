@@ -66,9 +66,10 @@ public final class Outbox: OutboxStore {
         try read("reading the outbox for planning") { db in
             var entries: [HistoryEntry] = []
             var hashes: [String: String] = [:]
+            var unrenderedDue: [String: Date] = [:]
             let columns = """
                 SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
-                    (state = 'skipped' AND reason LIKE 'stale%') AS stale
+                    (state = 'skipped' AND reason LIKE 'stale%') AS stale, due_set_by
                 FROM message
                 """
             // A few hundred contacts a query, by the contact index.
@@ -90,9 +91,14 @@ public final class Outbox: OutboxStore {
                             sentAt: Self.optionalDate(row["sent_at"]),
                             closedAt: Self.optionalDate(row["closed_at"]),
                             closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher",
-                            skippedAsStale: row["stale"]))
+                            skippedAsStale: row["stale"], dueSetByOperator: (row["due_set_by"] as String?) != nil))
                     if state.isOpen {
-                        hashes[row["id"]] = row["source_hash"]
+                        let hash: String = row["source_hash"]
+                        if hash.isEmpty {
+                            unrenderedDue[row["id"]] = Self.date(row["due_at"])
+                        } else {
+                            hashes[row["id"]] = hash
+                        }
                     }
                 }
             }
@@ -104,7 +110,7 @@ public final class Outbox: OutboxStore {
             let suppressed = Set(try db.fetchValues(String.self, sql: "SELECT address_hash FROM suppression"))
             return PlanningState(
                 history: History(entries, touchpoints: touchpoints, optedOut: optedOut, suppressed: suppressed),
-                sourceHashes: hashes)
+                sourceHashes: hashes, unrenderedDue: unrenderedDue)
         }
     }
 
@@ -181,32 +187,46 @@ public final class Outbox: OutboxStore {
             for skip in changes.skips where try close(skip.id, as: .skipped, action: "skip", reason: skip.reason) {
                 summary.skipped += 1
             }
-            for refresh in changes.refreshes {
-                let content = refresh.content
-                // Approval covers the content that was approved: new content needs a new look.
+            /// Writes rendered content into an open message; `extra` adds assignments and
+            /// conditions. - Returns: whether a row changed.
+            func write(_ content: MessageContent, to id: String, also extra: String = "", where condition: String = "")
+                throws -> Bool
+            {
                 try db.execute(
                     sql: """
                         UPDATE message SET
                             sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
                             body_text = ?, body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?,
-                            unsubscribe_url = ?,
-                            state = CASE WHEN requires_approval <> 0 AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
-                            approved_at = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_at END,
-                            approved_by = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_by END
-                        WHERE id = ? AND state IN \(Self.openStates)
+                            unsubscribe_url = ?\(extra)
+                        WHERE id = ? AND state IN \(Self.openStates)\(condition)
                         """,
                     arguments: [
                         content.sender, content.recipientName, content.recipientAddress, content.replyTo,
-                        content.subject,
-                        content.text, content.html, content.contactJSON, content.sourceHash, now,
-                        content.unsubscribeURL, refresh.id,
+                        content.subject, content.text, content.html, content.contactJSON, content.sourceHash, now,
+                        content.unsubscribeURL, id,
                     ])
-                if try db.changesCount > 0 {
+                return try db.changesCount > 0
+            }
+            for refresh in changes.refreshes {
+                // Approval covers the content that was approved: new content needs a new look.
+                let approvalLapses = """
+                    ,
+                    state = CASE WHEN requires_approval <> 0 AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
+                    approved_at = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_at END,
+                    approved_by = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_by END
+                    """
+                if try write(refresh.content, to: refresh.id, also: approvalLapses) {
                     try Self.log(
                         db, at: now, actor: actor, action: "refresh", id: refresh.id, from: nil, to: nil,
                         note: "content rendered again from changed data")
                     summary.refreshed += 1
                 }
+            }
+            // Content for messages stored unrendered; not an edit of anything reviewed, so no
+            // audit entry (the plan that stored each has one).
+            for render in changes.renders where try write(render.content, to: render.id, where: " AND source_hash = ''")
+            {
+                summary.rendered += 1
             }
             return summary
         }
@@ -228,6 +248,7 @@ public final class Outbox: OutboxStore {
                         WHERE (((state = 'scheduled' AND due_at <= ?)
                                 OR (state = 'retry_wait' AND next_attempt_at <= ?))
                                AND (max_lateness IS NULL OR due_at + max_lateness >= ?)
+                               AND source_hash <> ''
                               OR (state = 'sending' AND lease_expires_at <= ?))
                           \(channel == nil ? "" : "AND channel = ?")
                         ORDER BY due_at, id

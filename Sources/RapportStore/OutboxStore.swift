@@ -28,19 +28,25 @@ public struct OutboxChanges: Sendable {
     public var skips: [Skip] = []
     /// Open messages whose content was rendered anew because the data behind it changed.
     public var refreshes: [(id: String, content: MessageContent)] = []
+    /// Open messages stored unrendered, now rendered for the first time as their due time
+    /// came near.
+    public var renders: [(id: String, content: MessageContent)] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         insertions.isEmpty && retimings.isEmpty && cancellations.isEmpty && refreshes.isEmpty && skips.isEmpty
+            && renders.isEmpty
     }
 }
 
 /// What the planner reads from the outbox before planning.
 public struct PlanningState: Sendable {
     public var history: History
-    /// The source digest of each open message's content, by id.
+    /// The source digest of each open, rendered message's content, by id.
     public var sourceHashes: [String: String]
+    /// The stored due time of each open message not rendered yet, by id.
+    public var unrenderedDue: [String: Date] = [:]
 }
 
 /// How many rows a planning pass touched.
@@ -50,6 +56,8 @@ public struct ApplySummary: Sendable, Hashable {
     public var cancelled = 0
     public var skipped = 0
     public var refreshed = 0
+    /// Messages stored unrendered and rendered now.
+    public var rendered = 0
 
     public init() {}
 
@@ -60,6 +68,7 @@ public struct ApplySummary: Sendable, Hashable {
         cancelled += other.cancelled
         skipped += other.skipped
         refreshed += other.refreshed
+        rendered += other.rendered
     }
 }
 

@@ -36,6 +36,18 @@ public struct MessageContent: Sendable, Hashable {
         self.contactJSON = contactJSON
         self.sourceHash = sourceHash
     }
+
+    /// The content of a message stored before it is rendered: who it is from and to, nothing
+    /// else. A message due beyond the engine's render window is rendered on a later plan, from
+    /// the data as it is then; until then it is never claimed for sending.
+    public static func unrendered(sender: String, recipientName: String?, recipientAddress: String?) -> Self {
+        MessageContent(
+            sender: sender, recipientName: recipientName, recipientAddress: recipientAddress, replyTo: nil,
+            subject: "", text: "", html: nil, contactJSON: "{}", sourceHash: "")
+    }
+
+    /// Whether the message has been rendered (an unrendered one has no source digest).
+    public var isRendered: Bool { !sourceHash.isEmpty }
 }
 
 /// One row of the outbox.

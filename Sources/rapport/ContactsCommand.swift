@@ -181,7 +181,7 @@ struct ContactCommand: ParsableCommand {
             timeline.append(Entry(at: last, what: "touchpoint", detail: "last contact (from the data)"))
         }
         for message in messages {
-            let label = "\(message.rule) \(message.content.subject)"
+            let label = "\(message.rule) \(message.content.subjectForListing)"
             timeline.append(
                 Entry(at: message.dueAt, what: message.state.rawValue, detail: label, messageId: message.id))
         }

@@ -13,13 +13,15 @@ struct MessageSummary: Encodable {
     var dueAt: Date
     var state: String
     var subject: String
+    /// False for a message due beyond the render window: its subject is empty until rendered.
+    var rendered: Bool
     var recipient: String?
     var attempts: Int
     var reason: String
     var lastError: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, rule, channel, state, subject, recipient, attempts, reason
+        case id, kind, rule, channel, state, subject, rendered, recipient, attempts, reason
         case contactId = "contact_id"
         case dueAt = "due_at"
         case lastError = "last_error"
@@ -34,6 +36,7 @@ struct MessageSummary: Encodable {
         dueAt = message.dueAt
         state = message.state.rawValue
         subject = message.content.subject
+        rendered = message.content.isRendered
         recipient = message.content.recipientAddress
         attempts = message.attempts
         reason = message.reason
@@ -83,7 +86,7 @@ struct Queue: ParsableCommand {
                     messages.map {
                         [
                             String($0.id.prefix(10)), shortUTC($0.dueAt), $0.state.rawValue, $0.contactID,
-                            $0.rule.description, $0.content.subject,
+                            $0.rule.description, $0.content.subjectForListing,
                         ]
                     }))
             let limited = limit.map { messages.count >= $0 } ?? false
@@ -100,4 +103,9 @@ struct Queue: ParsableCommand {
         let noun = messages.count == 1 ? "message" : "messages"
         return "\(messages.count) \(noun)" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
     }
+}
+
+extension MessageContent {
+    /// The subject, or what stands for it while the message is not rendered yet.
+    var subjectForListing: String { isRendered ? subject : "(not rendered yet)" }
 }

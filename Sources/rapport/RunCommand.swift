@@ -134,7 +134,8 @@ struct Run: ParsableCommand {
         func milliseconds(_ duration: Duration) -> Int { Int(duration / .milliseconds(1)) }
         print(
             "planned \(report.applied.inserted) new, \(report.applied.retimed) re-timed, "
-                + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed; "
+                + "\(report.applied.cancelled) cancelled, \(report.applied.refreshed) refreshed"
+                + (report.applied.rendered > 0 ? ", \(report.applied.rendered) rendered as they came due; " : "; ")
                 + "sent \(dispatched.sent), retrying \(dispatched.retrying), failed \(dispatched.failed)"
                 + (events.sent + events.failed + events.retrying > 0
                     ? "; events sent \(events.sent), retrying \(events.retrying), failed \(events.failed)" : "")

@@ -30,11 +30,13 @@ struct Show: ParsableCommand {
         var text: String
         var html: String?
         var webhookBody: String?
+        /// False for a message due beyond the render window: no subject or text yet.
+        var rendered: Bool
         var attempts: [AttemptLine]
         var audit: [AuditLine]
 
         enum CodingKeys: String, CodingKey {
-            case message, timezone, sender, headers, text, html, attempts, audit
+            case message, timezone, sender, headers, text, html, rendered, attempts, audit
             case dueLocal = "due_local"
             case replyTo = "reply_to"
             case webhookBody = "webhook_body"
@@ -81,8 +83,12 @@ struct Show: ParsableCommand {
         let zone = contact.flatMap { TimeZone(identifier: $0.timezone) }
         let dueLocal = zone.map { localDescription(message.dueAt, in: $0) }
         let sentAt = message.sentAt ?? message.dueAt
-        let envelope = try? Engine.envelope(
-            for: message, at: sentAt, unsubscribeMailto: workspace.configuration.unsubscribe?.mailto)
+        let rendered = message.content.isRendered
+        let envelope =
+            !rendered
+            ? nil
+            : try? Engine.envelope(
+                for: message, at: sentAt, unsubscribeMailto: workspace.configuration.unsubscribe?.mailto)
         let body = message.channel == .webhook ? envelope.map { String(decoding: $0.webhookBody, as: UTF8.self) } : nil
         var headers: [String] = []
         if message.channel == .email, let envelope {
@@ -96,8 +102,8 @@ struct Show: ParsableCommand {
                     Detail(
                         message: MessageSummary(message), timezone: contact?.timezone, dueLocal: dueLocal,
                         sender: message.content.sender, replyTo: message.content.replyTo, headers: headers,
-                        text: message.content.text, html: message.content.html, webhookBody: body, attempts: attempts,
-                        audit: audit)))
+                        text: message.content.text, html: message.content.html, webhookBody: body, rendered: rendered,
+                        attempts: attempts, audit: audit)))
             return
         }
         let content = message.content
@@ -117,7 +123,14 @@ struct Show: ParsableCommand {
             print("Attempts  \(message.attempts)" + (message.lastError.map { ", last error: \($0)" } ?? ""))
         }
         if let sent = message.sentAt { print("Sent      \(sent.formatted(.iso8601))") }
-        if !headers.isEmpty {
+        if !rendered {
+            let hours = workspace.configuration.policy.renderAheadHours
+            print("--- message ---")
+            print("To: \(content.recipientAddress ?? "-")")
+            print(
+                "Not rendered yet: it is rendered \(hours) hours before it is due, from the data as it is then"
+                    + " ([planning] render_ahead_hours).")
+        } else if !headers.isEmpty {
             print("--- headers ---")
             for header in headers { print(header) }
         } else {
@@ -125,8 +138,10 @@ struct Show: ParsableCommand {
             print("From: \(content.sender)")
             print("Subject: \(content.subject)")
         }
-        print("--- text ---")
-        print(content.text)
+        if rendered {
+            print("--- text ---")
+            print(content.text)
+        }
         if html, let htmlPart = content.html {
             print("--- html ---")
             print(htmlPart)

@@ -45,11 +45,12 @@ extension RapportCLITests {
             var edited = rows
             edited[1] = clientRow("c-002", name: "Client Renamed")
             try scratch.write("contacts.csv", csv(edited + [clientRow("c-006", name: "Client Number6")]))
-            // Both lines of that plan: what it planned, then what it stored.
+            // Both lines of that plan: what it planned, then what it stored (the renamed
+            // client's next check-in is beyond the render window: nothing to render again).
             let planned = waitUntil(timeout: .seconds(10)) {
                 let log = daemon.stderr
                 return log.contains("planned the changes only contacts=2 removed=0 unchanged records=4")
-                    && log.contains("planned added=1 cancelled=0 refreshed=1")
+                    && log.contains("planned added=1 cancelled=0 refreshed=0 rendered=0")
             }
             #expect(planned, "\(daemon.stderr)")
             #expect(daemon.stderr.components(separatedBy: "data loaded").count == 2, "loaded the file whole again")

@@ -147,6 +147,13 @@ extension RapportCLITests {
             #expect(events.prefix(2).allSatisfy { $0["actor"] as? String == "bob" })
             let bobs = try rapport(["audit", "--actor", "bob", "--format", "csv", "--config", config])
             #expect(bobs.stdout.split(separator: "\r\n").count == 3, "\(bobs)")
+
+            // The next run sends what was made due now: its plan renders it, and keeps the
+            // operator's time instead of moving it back to the schedule's.
+            let run = try rapport(["run", "--once", "--config", config])
+            #expect(run.status == 0, "\(run)")
+            let sent = try #require(try queue(config: config).first { $0.id == target })
+            #expect(sent.state == "sent", "\(run)")
         }
 
         @Test func retryBringsBackAFailedMessage() throws {
@@ -186,8 +193,25 @@ extension RapportCLITests {
             defer { withExtendedLifetime(scratch) {} }
             let checkin = try #require(
                 try queue(config: config).first { $0.contactID == "c-1" && $0.rule == "checkin" })
+            // Planned on the 7th, due on the 9th: beyond the 48 h render window, so not rendered yet.
+            let early = try jsonObject(
+                try rapport(["show", checkin.id, "--json", "--config", config]).stdout, what: "show")
+            #expect(early["rendered"] as? Bool == false)
+            #expect(early["timezone"] as? String == "Europe/London")
+            #expect((early["text"] as? String)?.isEmpty == true)
+            let unrendered = try rapport(["show", checkin.id, "--config", config])
+            #expect(unrendered.stdout.contains("Not rendered yet: it is rendered 48 hours before it is due"))
+            #expect(unrendered.stdout.contains("To: ada@example.com"), "\(unrendered)")
+            #expect(!unrendered.stdout.contains("--- text ---"), "\(unrendered)")
+            let listed = try rapport(["queue", "--contact", "c-1", "--config", config])
+            #expect(listed.stdout.contains("(not render"), "\(listed)")  // cut to the width of the column
+
+            // A plan within 48 h of its due time renders it.
+            let plan = try rapport(["plan", "--now", "2026-12-08T08:00:00Z", "--config", config])
+            #expect(plan.status == 0, "\(plan)")
             let result = try rapport(["show", checkin.id, "--json", "--config", config])
             let detail = try jsonObject(result.stdout, what: "show")
+            #expect(detail["rendered"] as? Bool == true)
             #expect(detail["timezone"] as? String == "Europe/London")
             #expect((detail["due_local"] as? String)?.hasSuffix("Europe/London") == true)
             let headers = detail["headers"] as? [String] ?? []

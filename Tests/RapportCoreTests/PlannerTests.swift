@@ -230,6 +230,26 @@ import Testing
         #expect(moved.retimings.first?.dueAt == Fixture.instant("2026-11-25T04:30:00Z"))  // 10:00 IST
     }
 
+    @Test func aDueTimeSetByAnOperatorIsKeptWhileTheScheduleWouldMoveIt() throws {
+        var outbox = MemoryOutbox()
+        let client = Fixture.client("c1", zone: "Europe/London", lastContact: "2026-11-18T12:00:00Z")
+        let first = plan([client], outbox, at: "2026-11-23T08:00:00Z")
+        outbox.apply(first, at: Fixture.instant("2026-11-23T08:00:00Z"))
+        // Moved to now (`send-now`): by an operator it stays; by anyone else the schedule wins.
+        let moved = try #require(outbox.entries.values.first { $0.state == .scheduled })
+        for byOperator in [true, false] {
+            var entry = moved
+            entry.dueAt = Fixture.instant("2026-11-23T09:00:00Z")
+            entry.dueSetByOperator = byOperator
+            let others = outbox.entries.values.filter { $0.id != moved.id }
+            let again = Planner.plan(
+                snapshot: Snapshot(contacts: [client], source: "test"), history: History(others + [entry]),
+                policy: policy, now: Fixture.instant("2026-11-23T08:30:00Z"))
+            #expect(again.additions.isEmpty && again.cancellations.isEmpty)
+            #expect(again.retimings.map(\.dueAt) == (byOperator ? [] : [moved.dueAt]))
+        }
+    }
+
     @Test func keysAreDeterministic() {
         let key = MessageKey(contactID: "c1", rule: .progress(project: "p"), occurrence: "2026-11-30")
         #expect(key.description == "c1|progress:p|2026-11-30")

@@ -32,14 +32,15 @@ final class ScriptedTransport: Transport {
     let now = try! Date("2026-12-07T10:00:00Z", strategy: .iso8601)
 
     func engine(
-        _ sandbox: Sandbox, transport: ScriptedTransport, extra: String = "", progressChannel: String = "email"
+        _ sandbox: Sandbox, transport: ScriptedTransport, extra: String = "", progressChannel: String = "email",
+        planning: String = ""
     ) throws -> Engine {
         sandbox.write("contacts.json", sampleContacts)
         // Progress reports at 10:00, so that at `now` (Monday 10:00 London) both Ada's overdue
         // check-in and her weekly report are due.
         let configuration = try sandbox.load(
             sandbox.config(
-                "[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\n"
+                "[planning]\nstagger_minutes = 0\n\(planning)[rules.progress]\nsend_at = \"10:00\"\n"
                     + "channel = \"\(progressChannel)\"\n" + extra))
         return Engine(
             configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
@@ -187,7 +188,8 @@ final class ScriptedTransport: Transport {
 
     @Test func changedDataRerendersOpenMessages() throws {
         let sandbox = Sandbox()
-        let engine = try engine(sandbox, transport: ScriptedTransport([]))
+        // Every message of the horizon rendered at once, to see each rendered again.
+        let engine = try engine(sandbox, transport: ScriptedTransport([]), planning: "render_ahead_hours = 744\n")
         try engine.reloadDataIfChanged()
         let early = try Date("2026-11-23T12:00:00Z", strategy: .iso8601)
         _ = try engine.plan(now: early)
@@ -201,5 +203,84 @@ final class ScriptedTransport: Transport {
         }
         #expect(!reports.isEmpty)
         #expect(reports.allSatisfy { $0.content.subject == "Pension review: 55% complete" })
+    }
+
+    @Test func messagesDueBeyondTheRenderWindowAreRenderedAsTheyComeNear() throws {
+        let sandbox = Sandbox()
+        let transport = ScriptedTransport([])
+        let engine = try engine(sandbox, transport: transport, planning: "render_ahead_hours = 24\n")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let window = now.addingTimeInterval(24 * 3_600)
+        let open = try engine.store.messages(matching: MessageFilter(states: [.scheduled]))
+        let far = open.filter { $0.dueAt > window }
+        #expect(far.count >= 3, "\(open.map(\.dueAt))")
+        #expect(open.filter { $0.dueAt <= window }.allSatisfy { $0.content.isRendered })
+        // Stored with time and recipient only: no subject, text or digest, but who it is for.
+        for message in far {
+            #expect(!message.content.isRendered && message.content.subject.isEmpty && message.content.text.isEmpty)
+            #expect(message.content.recipientAddress != nil)
+            let contact = try JSONDecoder().decode(ContactPayload.self, from: Data(message.content.contactJSON.utf8))
+            #expect(contact.id == message.contactID)
+        }
+
+        // Never claimed unrendered, even when an operator makes it due now.
+        let target = try #require(far.first { $0.rule.kind == .progress })
+        _ = try engine.store.perform(.sendNow, on: [target.id], actor: "ops", note: nil, at: now)
+        _ = try engine.dispatch(now: { now })
+        #expect(!transport.delivered.withLock { $0.contains(target.id) })
+        // The next plan renders it, with no audit entry of its own, and then it is sent.
+        let report = try engine.plan(now: now)
+        #expect(report.applied.rendered == 1)
+        let rendered = try #require(try engine.store.message(id: target.id))
+        #expect(rendered.content.isRendered && rendered.content.subject == "Pension review: 40% complete")
+        let events = try engine.store.events(messageID: target.id)
+        #expect(events.map(\.action) == ["plan", "send-now"], "\(events)")
+        _ = try engine.dispatch(now: { now })
+        #expect(transport.delivered.withLock { $0.contains(target.id) })
+
+        // Six days on, what came within the window is rendered; what is beyond is still not.
+        let later = now.addingTimeInterval(6 * 86_400)
+        let next = try engine.plan(now: later)
+        #expect(next.applied.rendered >= 1)
+        let stillOpen = try engine.store.messages(matching: MessageFilter(states: [.scheduled]))
+        for message in stillOpen {
+            #expect(message.content.isRendered == (message.dueAt <= later.addingTimeInterval(24 * 3_600)))
+        }
+    }
+
+    @Test func messagesThatNeedApprovalAreRenderedAtOnce() throws {
+        let sandbox = Sandbox()
+        let engine = try engine(
+            sandbox, transport: ScriptedTransport([]), extra: "require_approval = true\n",
+            planning: "render_ahead_hours = 1\n")
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let reports = try engine.store.messages(matching: MessageFilter(ruleKind: .progress))
+        #expect(reports.count >= 3)
+        #expect(reports.allSatisfy { $0.content.isRendered && $0.state == .pendingApproval })
+    }
+
+    @Test func contactJSONReadsBackAsWritten() throws {
+        let tricky = "Quote \" back\\slash / slash\nnew\rline\ttab \u{1}\u{1F} é 日本 🚀"
+        let payloads = [
+            ContactPayload(
+                id: "c\"1", name: tricky, email: "a@example.com", kind: "client", timezone: "Europe/London",
+                tier: "gold", tags: ["x", tricky, ""], accountManager: .init(name: tricky, email: "m@example.com"),
+                language: "pt-br"),
+            ContactPayload(
+                id: "k1", name: "", email: nil, kind: "customer", timezone: "UTC", tier: nil, tags: [],
+                accountManager: .init(name: "M", email: nil)),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for payload in payloads {
+            let written = payload.json
+            #expect(try JSONDecoder().decode(ContactPayload.self, from: Data(written.utf8)) == payload)
+            // The same document JSONEncoder writes, key for key and value for value.
+            let ours = try JSONSerialization.jsonObject(with: Data(written.utf8)) as? NSDictionary
+            let theirs = try JSONSerialization.jsonObject(with: encoder.encode(payload)) as? NSDictionary
+            #expect(ours != nil && ours == theirs, "\(written)")
+        }
     }
 }

@@ -22,6 +22,30 @@ import Testing
         #expect(try store.events(messageID: messages[0].id).map(\.action) == ["plan"])
     }
 
+    @Test(arguments: Backend.available) func anUnrenderedMessageIsNeverClaimedUntilRendered(backend: Backend) throws {
+        let temporary = try TemporaryStore(backend)
+        let store = temporary.store
+        let due = Sample.planned("a")
+        var changes = OutboxChanges()
+        let bare = MessageContent.unrendered(
+            sender: "Firm <firm@example.com>", recipientName: "Name a", recipientAddress: "a@example.com")
+        changes.insertions = [NewMessage(planned: due, content: bare, requiresApproval: false)]
+        try store.apply(changes, actor: "planner", at: Sample.now)
+        let state = try store.planningState()
+        #expect(state.sourceHashes.isEmpty && state.unrenderedDue == [due.id: due.dueAt])
+        #expect(try store.claimDue(now: Sample.now, limit: 10, owner: "one", leaseSeconds: 60).isEmpty)
+
+        // Rendered: claimable, with no audit entry for the rendering; a second render changes nothing.
+        var render = OutboxChanges()
+        render.renders = [(due.id, Sample.content(subject: "Now rendered"))]
+        #expect(try store.apply(render, actor: "planner", at: Sample.now).rendered == 1)
+        #expect(try store.apply(render, actor: "planner", at: Sample.now).rendered == 0)
+        #expect(try store.planningState().sourceHashes == [due.id: "h1"])
+        let claimed = try store.claimDue(now: Sample.now, limit: 10, owner: "one", leaseSeconds: 60)
+        #expect(claimed.map(\.content.subject) == ["Now rendered"])
+        #expect(try store.events(messageID: due.id).map(\.action) == ["plan"])
+    }
+
     @Test(arguments: Backend.available) func claimsOnlyDueMessagesOnceAndRecordsOutcomes(backend: Backend) throws {
         let temporary = try TemporaryStore(backend)
         let store = temporary.store

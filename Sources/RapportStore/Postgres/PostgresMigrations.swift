@@ -218,6 +218,12 @@ enum PostgresMigrations {
             "v6-planner: record index",
             ["CREATE TABLE plan_record_index (slot INTEGER PRIMARY KEY, records BYTEA NOT NULL)"]
         ),
+        (
+            // Who rescheduled a message, made it due now or retried it: the planner keeps that
+            // time rather than re-timing it to the schedule's.
+            "v7-operator: due time set by an operator",
+            ["ALTER TABLE message ADD COLUMN due_set_by TEXT"]
+        ),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

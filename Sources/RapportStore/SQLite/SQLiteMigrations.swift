@@ -194,6 +194,11 @@ enum SQLiteMigrations {
             // The data file's records as the last plan saw them (`RecordIndex`), one blob.
             try db.execute(sql: "CREATE TABLE plan_record_index (slot INTEGER PRIMARY KEY, records BLOB NOT NULL)")
         }
+        migrator.registerMigration("v7-operator: due time set by an operator") { db in
+            // Who rescheduled a message, made it due now or retried it: the planner keeps that
+            // time rather than re-timing it to the schedule's.
+            try db.execute(sql: "ALTER TABLE message ADD COLUMN due_set_by TEXT")
+        }
         return migrator
     }
 }
