@@ -196,8 +196,10 @@ extension Outbox: OperatorStore {
             }
             var changes: [KindChange] = []
             let now = date.timeIntervalSince1970
-            for (contact, kind) in kinds.sorted(by: { $0.key < $1.key }) where known[contact] != kind.rawValue {
-                try db.execute(
+            // Only what changed is sorted (the events' order) and written, one prepared statement.
+            let changed = kinds.filter { known[$0.key] != $0.value.rawValue }.sorted { $0.key < $1.key }
+            for (contact, kind) in changed {
+                try db.executeCached(
                     sql: """
                         INSERT INTO contact_kind (contact_id, kind, since) VALUES (?, ?, ?)
                         ON CONFLICT (contact_id) DO UPDATE SET kind = excluded.kind, since = excluded.since
@@ -205,7 +207,7 @@ extension Outbox: OperatorStore {
                     arguments: [contact, kind.rawValue, now])
                 guard let previous = known[contact].flatMap(ContactKind.init(rawValue:)) else { continue }
                 changes.append(KindChange(contactID: contact, from: previous, to: kind))
-                try db.execute(
+                try db.executeCached(
                     sql:
                         "INSERT INTO event (at, actor, action, contact_id, note) VALUES (?, 'planner', 'kind-change', ?, ?)",
                     arguments: [now, contact, "\(previous.rawValue) → \(kind.rawValue)"])

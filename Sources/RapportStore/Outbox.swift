@@ -146,7 +146,7 @@ public final class Outbox: OutboxStore {
                 guard try db.changesCount > 0 else { continue }
                 try Self.log(
                     db, at: now, actor: actor, action: "plan", id: planned.id, from: nil, to: planned.state,
-                    note: planned.reason)
+                    note: planned.reason, contactID: planned.key.contactID)
                 if announce, !planned.state.isFinal {
                     try Self.emit(db, .messageScheduled, message: planned.id, detail: planned.reason, at: now)
                 }

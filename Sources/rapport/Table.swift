@@ -39,6 +39,11 @@ struct Table {
 
 /// Fits text into `width` columns, padding or cutting with an ellipsis.
 func fit(_ text: String, _ width: Int) -> String {
+    // Printable ASCII that fits (ids, times, rules): one byte per column, only padding to add.
+    let utf8 = text.utf8
+    if utf8.count <= width, !utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) {
+        return utf8.count == width ? text : text + String(repeating: " ", count: width - utf8.count)
+    }
     let cut = cut(text, width)
     return cut.count < width ? cut.padding(toLength: width, withPad: " ", startingAt: 0) : cut
 }

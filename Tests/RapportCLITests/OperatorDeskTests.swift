@@ -205,6 +205,7 @@ extension RapportCLITests {
             #expect(!unrendered.stdout.contains("--- text ---"), "\(unrendered)")
             let listed = try rapport(["queue", "--contact", "c-1", "--config", config])
             #expect(listed.stdout.contains("(not render"), "\(listed)")  // cut to the width of the column
+            #expect(listed.stdout.contains("\(checkin.id.prefix(10)) 2026-12-09 10:00 scheduled "), "\(listed)")
 
             // A plan within 48 h of its due time renders it.
             let plan = try rapport(["plan", "--now", "2026-12-08T08:00:00Z", "--config", config])
