@@ -153,7 +153,7 @@ public final class Outbox: OutboxStore {
                 summary.inserted += 1
             }
             for retiming in changes.retimings {
-                try db.execute(
+                try db.executeCached(
                     sql:
                         "UPDATE message SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN \(Self.openStates)",
                     arguments: [retiming.dueAt.timeIntervalSince1970, retiming.reason, now, retiming.id])
@@ -168,7 +168,7 @@ public final class Outbox: OutboxStore {
             func close(_ id: String, as state: MessageState, action: String, reason: String) throws -> Bool {
                 let from = try db.fetchValue(
                     String.self, sql: "SELECT state FROM message WHERE id = ?", arguments: [id])
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE message SET state = ?, reason = ?, closed_at = ?, closed_by = ?, updated_at = ?
                         WHERE id = ? AND state IN \(Self.openStates)
@@ -192,7 +192,7 @@ public final class Outbox: OutboxStore {
             func write(_ content: MessageContent, to id: String, also extra: String = "", where condition: String = "")
                 throws -> Bool
             {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE message SET
                             sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
