@@ -35,6 +35,11 @@ public struct Configuration: Sendable {
     public var webhook: WebhookTransportSettings
     public var tickInterval: Duration = .seconds(60)
     public var batchSize = 100
+    /// `[daemon] sends_per_commit`: how many sends a worker may make before it waits for
+    /// their outcomes to be committed (together, in one transaction). 1 keeps the tightest
+    /// crash bound (a crash repeats at most one send per worker); more commits less often and
+    /// sends faster, and a crash may repeat up to this many sends per worker.
+    public var sendsPerCommit = 1
     public var leaseSeconds = 300.0
     public var retry = RetryPolicy()
     public var policy = Policy()
@@ -238,6 +243,7 @@ struct ConfigurationReader {
                 configuration.tickInterval = .seconds(seconds)
             }
             if let size = daemon.int("batch_size", in: 1...10_000) { configuration.batchSize = size }
+            if let sends = daemon.int("sends_per_commit", in: 1...1_000) { configuration.sendsPerCommit = sends }
             if let lease = daemon.int("lease_seconds", in: 10...86_400) { configuration.leaseSeconds = Double(lease) }
             let attempts = daemon.int("max_attempts", in: 1...100)
             let base = daemon.int("retry_base_seconds", in: 1...86_400)

@@ -45,6 +45,8 @@ final class DispatchPass: Sendable {
         var retry: RetryPolicy
         var unsubscribeMailto: String?
         var maxBatches: Int
+        /// Sends a worker may make before their outcomes are committed (see ``GroupCommit``).
+        var sendsPerCommit = 1
     }
 
     private struct Tally {
@@ -149,9 +151,30 @@ final class DispatchPass: Sendable {
     }
 
     private func work(channel: Channel, transport: any Transport, pacer: Pacer) {
-        while !timeIsUp, let message = next(channel, pacer: pacer) {
-            deliver(message, via: transport)
+        // The numbers of this worker's outcomes not yet known to be committed, oldest first.
+        var uncommitted: [(number: Int, id: String)] = []
+        uncommitted.reserveCapacity(settings.sendsPerCommit)
+        func settle(keeping limit: Int) {
+            while uncommitted.count > limit {
+                let oldest = uncommitted.removeFirst()
+                do {
+                    try commits.waitUntilCommitted(oldest.number)
+                } catch {
+                    // The lease expires and the message is sent again with the same id: at
+                    // least once.
+                    logger.error(
+                        "cannot record a delivery; no new send starts",
+                        metadata: ["id": "\(oldest.id)", "error": "\(error)"])
+                    storeFailure.withLock { $0 = $0 ?? error }
+                }
+            }
         }
+        while !timeIsUp, let message = next(channel, pacer: pacer) {
+            let outcome = deliver(message, via: transport)
+            uncommitted.append((commits.submit(outcome), message.id))
+            settle(keeping: settings.sendsPerCommit - 1)
+        }
+        settle(keeping: 0)
     }
 
     /// The channel's next message: from what was claimed, else a new claim of as many as the
@@ -200,7 +223,8 @@ final class DispatchPass: Sendable {
         }
     }
 
-    private func deliver(_ message: StoredMessage, via transport: any Transport) {
+    /// Sends one message and counts its outcome, to be recorded by the caller.
+    private func deliver(_ message: StoredMessage, via transport: any Transport) -> RecordedOutcome {
         let now = self.now()
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
@@ -243,17 +267,9 @@ final class DispatchPass: Sendable {
             logger.error("message cannot be sent", metadata: ["id": "\(message.id)", "error": "\(error)"])
         }
         count(outcome, transport: transport.name)
-        do {
-            try commits.record(
-                RecordedOutcome(
-                    outcome, for: message.id, owner: settings.owner, transport: transport.name, startedAt: now,
-                    latency: ContinuousClock.now - started, at: now))
-        } catch {
-            // The lease expires and the message is sent again with the same id: at least once.
-            logger.error(
-                "cannot record a delivery; no new send starts", metadata: ["id": "\(message.id)", "error": "\(error)"])
-            storeFailure.withLock { $0 = $0 ?? error }
-        }
+        return RecordedOutcome(
+            outcome, for: message.id, owner: settings.owner, transport: transport.name, startedAt: now,
+            latency: ContinuousClock.now - started, at: now)
     }
 
     private func count(_ outcome: DeliveryOutcome, transport: String) {

@@ -419,7 +419,8 @@ public final class Engine {
         guard let transports else { throw EngineError.noTransports }
         let settings = DispatchPass.Settings(
             owner: owner, batchSize: configuration.batchSize, leaseSeconds: configuration.leaseSeconds,
-            retry: configuration.retry, unsubscribeMailto: configuration.unsubscribe?.mailto, maxBatches: maxBatches)
+            retry: configuration.retry, unsubscribeMailto: configuration.unsubscribe?.mailto, maxBatches: maxBatches,
+            sendsPerCommit: configuration.sendsPerCommit)
         let pass = DispatchPass(
             store: store, settings: settings, logger: logger, metrics: metrics, health: transportHealth, jitter: jitter,
             now: now, shouldStop: shouldStop, deadline: budget.map { ContinuousClock.now + $0 })

@@ -123,17 +123,29 @@ extension RapportCLITests {
         /// repeats than kills × the webhook concurrency (4): a repeat is only ever a send whose
         /// outcome the killed daemon had not committed.
         @Test(.timeLimit(.minutes(4))) func twentyKillsAgainstAWebhookSink() throws {
+            try killRepeatedly(kills: 20, sendsPerCommit: 1)
+        }
+
+        /// The same with `sends_per_commit = 8`: a worker commits eight outcomes at once, so a
+        /// kill may repeat up to eight sends per worker, and still loses none. Paced at 150/s:
+        /// unpaced, the first daemon sends nearly everything before it can be killed. (Paced,
+        /// the first few runs often send nothing within their 6 s; hence 16 kills.)
+        @Test(.timeLimit(.minutes(4))) func sixteenKillsWithEightSendsPerCommit() throws {
+            try killRepeatedly(kills: 16, sendsPerCommit: 8, ratePerSecond: 150)
+        }
+
+        func killRepeatedly(kills: Int, sendsPerCommit: Int, ratePerSecond: Int? = nil) throws {
             let count = 2_000
-            let kills = 20
             let harness = try WebhookCrashHarness(
                 "crash-webhook", messages: count, store: "path = \"state/rapport.sqlite\"", leaseSeconds: 10,
-                batchSize: 50)
+                batchSize: 50, ratePerSecond: ratePerSecond, sendsPerCommit: sendsPerCommit)
             let (sink, config, environment) = (harness.sink, harness.config, harness.environment)
             defer { sink.stop() }
 
             let logSize = harness.logSize
             var generator = SeededGenerator(seed: 20_261_202)
             var killedMidSend = 0
+            var grown: [Int] = []
             var failures: [Substring] = []
             for _ in 0..<kills {
                 // Kill after a random amount of progress (1 to 60 requests of about 1 KB), or
@@ -146,6 +158,7 @@ extension RapportCLITests {
                 }
                 #expect(daemon.isRunning, "the daemon exited by itself: \(daemon.stderr)")
                 if logSize() > before { killedMidSend += 1 }
+                grown.append(logSize() - before)
                 daemon.send(SIGKILL)
                 daemon.wait(timeout: .seconds(5))
                 failures += daemon.stderr.split(separator: "\n").filter { $0.contains("delivery failed") }
@@ -162,11 +175,15 @@ extension RapportCLITests {
             )
             if !failures.isEmpty { print("crash harness: \(failures.count) transient failures, e.g. \(failures[0])") }
 
-            let delivery = try harness.expectEveryMessageDelivered(repeatsAtMost: kills * 4, after: "\(kills) kills")
-            #expect(killedMidSend >= kills / 4, "only \(killedMidSend) of \(kills) kills came during a dispatch")
+            let delivery = try harness.expectEveryMessageDelivered(
+                repeatsAtMost: kills * 4 * sendsPerCommit, after: "\(kills) kills")
+            #expect(
+                killedMidSend >= kills / 4,
+                "only \(killedMidSend) of \(kills) kills came during a dispatch; bytes logged per run: \(grown)")
             print(
-                "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, \(delivery.lost) lost, "
-                    + "\(delivery.duplicates) duplicates"
+                "crash harness: \(kills) kills (\(killedMidSend) mid-send), \(count) messages, "
+                    + "\(sendsPerCommit) sends per commit, \(delivery.lost) lost, \(delivery.duplicates) duplicates; "
+                    + "bytes logged per run: \(grown)"
             )
         }
     }
@@ -188,7 +205,7 @@ struct WebhookCrashHarness {
     /// webhook sends, to spread them over a known time.
     init(
         _ name: String, messages count: Int, store: String, leaseSeconds: Int, batchSize: Int,
-        ratePerSecond: Int? = nil
+        ratePerSecond: Int? = nil, sendsPerCommit: Int = 1
     ) throws {
         scratch = try Scratch(name)
         let secret = makeWebhookSecret()
@@ -214,6 +231,7 @@ struct WebhookCrashHarness {
                     [daemon]
                     tick_seconds = 1
                     batch_size = \(batchSize)
+                    sends_per_commit = \(sendsPerCommit)
                     lease_seconds = \(leaseSeconds)
                     # A busy test machine can make the sink answer late; such a retry must
                     # not wait the default 5 minutes of the second step.

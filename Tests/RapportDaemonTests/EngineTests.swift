@@ -249,6 +249,24 @@ final class ScriptedTransport: Transport {
         }
     }
 
+    @Test func severalSendsPerCommitRecordEveryOutcomeByTheEndOfThePass() throws {
+        let sandbox = Sandbox()
+        // Three sends per commit, two due messages and a transient failure among them.
+        let transport = ScriptedTransport([
+            .success("250 OK"), .failure(DeliveryError(kind: .transient, detail: "451 busy")),
+        ])
+        let engine = try engine(sandbox, transport: transport, planning: "[daemon]\nsends_per_commit = 3\n")
+        #expect(engine.configuration.sendsPerCommit == 3)
+        try engine.reloadDataIfChanged()
+        _ = try engine.plan(now: now)
+        let report = try engine.dispatch(now: { now })
+        #expect(report.sent == 1 && report.retrying == 1)
+        // Nothing is left claimed: both outcomes were committed before the pass returned.
+        let states = try engine.store.messages(matching: MessageFilter(states: [.sent, .retryWait, .sending]))
+        #expect(states.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.retryWait, .sent])
+        #expect(try engine.store.attempts(messageID: states[0].id).count == 1)
+    }
+
     @Test func messagesThatNeedApprovalAreRenderedAtOnce() throws {
         let sandbox = Sandbox()
         let engine = try engine(
