@@ -128,10 +128,9 @@ extension RapportCLITests {
 
         /// The same with `sends_per_commit = 8`: a worker commits eight outcomes at once, so a
         /// kill may repeat up to eight sends per worker, and still loses none. Paced at 150/s:
-        /// unpaced, the first daemon sends nearly everything before it can be killed. (Paced,
-        /// the first few runs often send nothing within their 6 s; hence 16 kills.)
-        @Test(.timeLimit(.minutes(4))) func sixteenKillsWithEightSendsPerCommit() throws {
-            try killRepeatedly(kills: 16, sendsPerCommit: 8, ratePerSecond: 150)
+        /// unpaced, the first daemon sends nearly everything before it can be killed.
+        @Test(.timeLimit(.minutes(4))) func twelveKillsWithEightSendsPerCommit() throws {
+            try killRepeatedly(kills: 12, sendsPerCommit: 8, ratePerSecond: 150)
         }
 
         func killRepeatedly(kills: Int, sendsPerCommit: Int, ratePerSecond: Int? = nil) throws {
@@ -249,7 +248,12 @@ struct WebhookCrashHarness {
                     """
             ).replacingOccurrences(of: "path = \"state/rapport.sqlite\"", with: store))
         environment = ["RAPPORT_TEST_SECRET": secret]
-        let plan = try rapport(["plan", "--config", config], environment: environment, timeout: .seconds(60))
+        // Planned as of a minute ago: an overdue check-in takes the next whole-minute slot, so
+        // planned now, nothing would be due for up to a minute (daemons started then, and kills
+        // meant to come mid-send, would find nothing to send).
+        let aMinuteAgo = Date().addingTimeInterval(-60).formatted(.iso8601)
+        let plan = try rapport(
+            ["plan", "--now", aMinuteAgo, "--config", config], environment: environment, timeout: .seconds(60))
         try #require(plan.status == 0, "\(plan)")
         planned = Set(
             try queue(config: config, environment: environment).filter { $0.channel == "webhook" }.map(\.id))
