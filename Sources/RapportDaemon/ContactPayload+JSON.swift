@@ -8,42 +8,65 @@
 extension ContactPayload {
     /// The payload as JSON with sorted keys.
     public var json: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        var first = true
-        func key(_ name: StaticString) {
-            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
-        }
-        /// A string field, left out when absent.
-        func field(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            key(name)
-            Self.write(value, into: &out)
-        }
+        var object = JSONObjectWriter()
         if let manager = accountManager {
-            key("account_manager")
-            out.append(contentsOf: manager.json.utf8)
+            var nested = JSONObjectWriter()
+            nested.field("email", manager.email)
+            nested.field("name", manager.name)
+            object.field("account_manager", object: nested)
         }
-        field("email", email)
-        field("id", id)
-        field("kind", kind)
-        field("language", language)
-        field("name", name)
-        key("tags")
-        out.append(UInt8(ascii: "["))
-        for (position, tag) in tags.enumerated() {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
-            Self.write(tag, into: &out)
+        object.field("email", email)
+        object.field("id", id)
+        object.field("kind", kind)
+        object.field("language", language)
+        object.field("name", name)
+        object.field("tags", strings: tags)
+        object.field("tier", tier)
+        object.field("timezone", timezone)
+        return object.text
+    }
+}
+
+/// One JSON object, written field by field in the order given (give keys sorted for a
+/// canonical document).
+struct JSONObjectWriter {
+    private var bytes: [UInt8] = []
+
+    /// The object: `{…}`.
+    var text: String {
+        String(decoding: (bytes.isEmpty ? [UInt8(ascii: "{")] : bytes) + [UInt8(ascii: "}")], as: UTF8.self)
+    }
+
+    /// A string field, left out when `value` is absent.
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        Self.write(value, into: &bytes)
+    }
+
+    /// An array of strings.
+    mutating func field(_ name: StaticString, strings: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (position, item) in strings.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.write(item, into: &bytes)
         }
-        out.append(UInt8(ascii: "]"))
-        field("tier", tier)
-        field("timezone", timezone)
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A nested object.
+    mutating func field(_ name: StaticString, object: JSONObjectWriter) {
+        key(name)
+        bytes.append(contentsOf: object.text.utf8)
+    }
+
+    /// `{` before the first key, `,` before the others, then `"name":`.
+    private mutating func key(_ name: StaticString) {
+        bytes.append(bytes.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
     }
 
     /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped,
@@ -66,21 +89,5 @@ extension ContactPayload {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-}
-
-extension ContactPayload.Manager {
-    /// `{"email":…,"name":…}`, the email left out when absent.
-    var json: String {
-        var out: [UInt8] = Array("{".utf8)
-        if let email {
-            out.append(contentsOf: "\"email\":".utf8)
-            ContactPayload.write(email, into: &out)
-            out.append(UInt8(ascii: ","))
-        }
-        out.append(contentsOf: "\"name\":".utf8)
-        ContactPayload.write(name, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
 }
