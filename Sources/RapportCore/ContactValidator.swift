@@ -230,7 +230,7 @@ struct ContactValidator {
         var value = value
         // CSV carries projects as a JSON array in one column.
         if case .string(let json)? = value {
-            guard let decoded = try? JSONDecoder().decode(RawValue.self, from: Data(json.utf8)) else {
+            guard let decoded = try? JSONValueParser.value(of: json.utf8) else {
                 errors.append(DataError(file: file, line: line, field: "projects", problem: "not a valid JSON list"))
                 return []
             }
@@ -331,6 +331,10 @@ struct ContactValidator {
     static func parseInstant(_ text: String, timeZone: TimeZone) -> Date? {
         let text = text.trimmingWhitespace()
         if let date = parseSimpleISO8601(text) { return date }
+        // A date alone (the common case in exports) is no ISO 8601 instant: skip trying those.
+        if text.utf8.count == 10, let local = LocalDate(parsing: text) {
+            return local.start(in: timeZone)
+        }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
             return date

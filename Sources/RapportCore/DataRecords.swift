@@ -167,9 +167,17 @@ public struct RecordIndex: Sendable, Equatable {
         append(digest: digest, idBytes: id.utf8.prefix(Int(UInt16.max)))
     }
 
-    /// Appends an entry of `other` without making a string of its id.
-    mutating func append(copying id: Range<Int>, of other: RecordIndex, digest: UInt64) {
-        append(digest: digest, idBytes: other.bytes[id])
+    /// An empty index with room for `capacity` bytes of entries.
+    init(reservingCapacity capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends the entry of `other` whose id is at `id`, bytes as they are (its digest and
+    /// length come just before its id).
+    mutating func append(copyingEntryWithID id: Range<Int>, of other: RecordIndex) {
+        bytes.append(contentsOf: other.bytes[(id.lowerBound - 10)..<id.upperBound])
+        count += 1
     }
 
     /// One entry: the digest, the id's length, the id.

@@ -41,6 +41,11 @@ extension SnapshotParser {
             throw DataErrors([error])
         }
         guard scan.preamble == preamble else { return nil }
+        var columns: [String] = []
+        if format == .csv {
+            guard let names = Self.columns(of: scan.header, in: bytes) else { return nil }
+            columns = names
+        }
 
         // The last plan's records: their digests, where their ids are, and whether a record of
         // the file still has them.
@@ -57,13 +62,16 @@ extension SnapshotParser {
 
         var toParse: [DataRecord] = []
         var unchanged = 0
-        for record in scan.records {
+        // The last plan's entry of each record of the file, -1 for a new or edited record.
+        var entries = [Int32](repeating: -1, count: scan.records.count)
+        for (position, record) in scan.records.enumerated() {
             guard let entry = known.value(for: record.digest) else {
                 toParse.append(record)
                 continue
             }
             guard !seen[entry] else { return nil }  // the same bytes twice
             seen[entry] = true
+            entries[position] = Int32(entry)
             unchanged += 1
             if !including.isEmpty, including.contains(previous.id(at: idRanges[entry])) { toParse.append(record) }
         }
@@ -83,7 +91,7 @@ extension SnapshotParser {
         for record in toParse {
             let fields: [String: RawValue]
             do {
-                fields = try Self.fields(of: record, in: bytes, header: scan.header, format: format, fileName: fileName)
+                fields = try Self.fields(of: record, in: bytes, columns: columns, format: format, fileName: fileName)
             } catch {
                 errors.append(error)
                 continue
@@ -104,11 +112,9 @@ extension SnapshotParser {
         let newIDs = Set(lineOfID.keys).subtracting(goneIDs).subtracting(including)
         if !newIDs.isEmpty {
             var idLines: [String: Int] = [:]
-            for record in scan.records {
-                guard let entry = known.value(for: record.digest), parsed.value(for: record.digest) == nil else {
-                    continue
-                }
-                let id = previous.id(at: idRanges[entry])
+            for (record, entry) in zip(scan.records, entries) where entry >= 0 {
+                guard parsed.value(for: record.digest) == nil else { continue }
+                let id = previous.id(at: idRanges[Int(entry)])
                 if newIDs.contains(id) { idLines[id] = record.line }
             }
             for (id, line) in idLines {
@@ -121,12 +127,12 @@ extension SnapshotParser {
             throw Self.inLineOrder(errors)
         }
 
-        var index = RecordIndex()
-        for record in scan.records {
-            if let position = parsed.value(for: record.digest) {
+        var index = RecordIndex(reservingCapacity: previous.bytes.count + toParse.count * 32)
+        for (record, entry) in zip(scan.records, entries) {
+            if entry >= 0 {
+                index.append(copyingEntryWithID: idRanges[Int(entry)], of: previous)
+            } else if let position = parsed.value(for: record.digest) {
                 index.append(digest: record.digest, id: parsedIDs[position])
-            } else if let entry = known.value(for: record.digest) {
-                index.append(copying: idRanges[entry], of: previous, digest: record.digest)
             }
         }
         contacts.sort { $0.id < $1.id }
@@ -134,28 +140,35 @@ extension SnapshotParser {
         return DataChanges(contacts: contacts, removedIDs: removed, index: index, unchangedRecords: unchanged)
     }
 
-    /// The fields of one record, read on its own: a CSV record with the file's header, a JSON
-    /// one as the object it is. Errors name the record's line in the file.
+    /// The fields of one record, read on its own: a CSV record by the file's column names, a
+    /// JSON one as the object it is. Errors name the record's line in the file.
     static func fields(
-        of record: DataRecord, in bytes: [UInt8], header: Range<Int>?, format: Format, fileName: String
+        of record: DataRecord, in bytes: [UInt8], columns: [String], format: Format, fileName: String
     ) throws(DataError) -> [String: RawValue] {
         switch format {
         case .json, .jsonLines:
             return try decodeObject(bytes[record.range], fileName: fileName, line: record.line)
         case .csv:
-            var text = Array(bytes[header ?? 0..<0])
+            var text = Array(bytes[record.range])
             text.append(0x0A)
-            text += bytes[record.range]
-            text.append(0x0A)
-            var found: [String: RawValue] = [:]
-            do {
-                try forEachCSVRecord(text, fileName: fileName) { _, fields in found = fields }
-            } catch {
-                var moved = error
-                moved.line = record.line + max(0, error.line - 2)
-                throw moved
+            var reader = CSVReader(text)
+            guard var row = reader.next(), reader.error == nil else {
+                let error = reader.error ?? CSVReader.SyntaxError(line: 1, problem: "not a CSV record")
+                throw DataError(
+                    file: fileName, line: record.line + error.line - 1, field: nil, problem: error.problem)
             }
-            return found
+            row.line = record.line
+            return try csvFields(row, columns: columns, fileName: fileName)
         }
+    }
+
+    /// The column names of a CSV file's header; `nil` when they cannot be read.
+    static func columns(of header: Range<Int>?, in bytes: [UInt8]) -> [String]? {
+        guard let header else { return nil }
+        var text = Array(bytes[header])
+        text.append(0x0A)
+        var reader = CSVReader(text)
+        guard let row = reader.next(), reader.error == nil else { return nil }
+        return csvColumns(row)
     }
 }

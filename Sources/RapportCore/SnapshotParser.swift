@@ -134,23 +134,35 @@ public struct SnapshotParser: Sendable {
             }
             return
         }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let columns = csvColumns(header)
         while let row = reader.next() {
             if row.fields.count == 1 && row.fields[0].isEmpty { continue }  // blank line
-            guard row.fields.count == columns.count else {
-                throw DataError(
-                    file: fileName, line: row.line, field: nil,
-                    problem: "row has \(row.fields.count) fields, the header has \(columns.count)")
-            }
-            var fields: [String: RawValue] = Dictionary(minimumCapacity: columns.count)
-            for (column, value) in zip(columns, row.fields) where !value.isEmpty {
-                fields[column] = .string(value)
-            }
-            body(row.line, fields)
+            body(row.line, try csvFields(row, columns: columns, fileName: fileName))
         }
         if let error = reader.error {
             throw DataError(file: fileName, line: error.line, field: nil, problem: error.problem)
         }
+    }
+
+    /// The column names of a CSV header: trimmed and lowercased.
+    static func csvColumns(_ header: CSVReader.Record) -> [String] {
+        header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    /// A CSV row's non-empty fields by column name.
+    static func csvFields(_ row: CSVReader.Record, columns: [String], fileName: String) throws(DataError)
+        -> [String: RawValue]
+    {
+        guard row.fields.count == columns.count else {
+            throw DataError(
+                file: fileName, line: row.line, field: nil,
+                problem: "row has \(row.fields.count) fields, the header has \(columns.count)")
+        }
+        var fields: [String: RawValue] = Dictionary(minimumCapacity: columns.count)
+        for (column, value) in zip(columns, row.fields) where !value.isEmpty {
+            fields[column] = .string(value)
+        }
+        return fields
     }
 
     static func forEachJSONLinesRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
@@ -173,7 +185,7 @@ public struct SnapshotParser: Sendable {
     {
         let value: RawValue
         do {
-            value = try JSONDecoder().decode(RawValue.self, from: Data(bytes))
+            value = try JSONValueParser.value(of: bytes)
         } catch {
             throw DataError(file: fileName, line: line, field: nil, problem: "not valid JSON")
         }

@@ -227,6 +227,8 @@ public final class Daemon: @unchecked Sendable {
     /// it changed). Nothing is read when nothing changed.
     private func planIfNeeded(now: Date) throws -> PlanReport? {
         guard engine.needsPlanning(now: now) else { return nil }
+        // The file's bytes, read to tell whether it changed, are not kept past this plan.
+        defer { engine.dropDataReadAhead() }
         // A rejected file still in place is not parsed again record by record: the full path
         // below reports it once and plans with the last good data.
         let contents = engine.dataContentHash()

@@ -9,6 +9,9 @@ public final class DataSource {
     let parser: SnapshotParser
     private var stamp: FileStamp?
     private var hashed: (stamp: FileStamp, hash: String)?
+    /// The bytes ``contentHash()`` last read, kept for the load that usually follows it (so a
+    /// plan reads the file once, not twice); taken by that load or dropped by ``dropReadAhead()``.
+    private var readAhead: (stamp: FileStamp, bytes: [UInt8])?
     /// The SHA-256 of the bytes of the last snapshot loaded.
     public private(set) var loadedHash: String?
     /// The records of the file last loaded, for the plan basis; `nil` when it could not be
@@ -55,6 +58,10 @@ public final class DataSource {
 
     /// The file's bytes, in one copy (not a `Data` and then an array made from it).
     private func readFile() throws(DataErrors) -> [UInt8] {
+        if let readAhead {
+            self.readAhead = nil
+            if readAhead.stamp == currentStamp() { return readAhead.bytes }
+        }
         guard let bytes = Self.contents(of: path) else {
             throw DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
         }
@@ -96,7 +103,13 @@ public final class DataSource {
         guard let bytes = Self.contents(of: path) else { return nil }
         let hash = hexDigits(SHA256.hash(data: bytes))
         hashed = (current, hash)
+        readAhead = (current, bytes)
         return hash
+    }
+
+    /// Frees the bytes ``contentHash()`` read when no load is to follow.
+    public func dropReadAhead() {
+        readAhead = nil
     }
 
     /// The file's bytes, read straight into an array; `nil` when it cannot be read.

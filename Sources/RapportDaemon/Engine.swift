@@ -168,6 +168,9 @@ public final class Engine {
     /// The SHA-256 of the data file as it is now (`nil` when it cannot be read).
     public func dataContentHash() -> String? { dataSource.contentHash() }
 
+    /// Frees the data file's bytes that ``needsPlanning(now:)`` read, when no load used them.
+    func dropDataReadAhead() { dataSource.dropReadAhead() }
+
     /// A digest of everything a plan depends on: the data file's bytes, the configuration and
     /// templates in force, the store's planning marker and the clock's 15-minute period.
     /// - Parameter data: the data file's hash; by default the file as it is now.
@@ -184,7 +187,11 @@ public final class Engine {
     public func needsPlanning(now: Date) -> Bool {
         do {
             guard let current = try planningFingerprint(now: now) else { return true }
-            return try store.planFingerprint() != current
+            guard try store.planFingerprint() != current else {
+                dataSource.dropReadAhead()
+                return false
+            }
+            return true
         } catch {
             return true
         }

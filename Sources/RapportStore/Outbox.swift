@@ -187,40 +187,44 @@ public final class Outbox: OutboxStore {
             for skip in changes.skips where try close(skip.id, as: .skipped, action: "skip", reason: skip.reason) {
                 summary.skipped += 1
             }
-            /// Writes rendered content into an open message; `extra` adds assignments and
-            /// conditions. - Returns: whether a row changed.
-            func write(_ content: MessageContent, to id: String, also extra: String = "", where condition: String = "")
-                throws -> Bool
-            {
+            /// Writes rendered content into an open message; `condition` narrows which.
+            /// - Returns: whether a row changed.
+            ///
+            /// An indexed column costs an index write whenever an UPDATE assigns it, even to the
+            /// value it has; so the recipient is assigned only when it differs.
+            func write(_ content: MessageContent, to id: String, where condition: String = "") throws -> Bool {
                 try db.executeCached(
                     sql: """
                         UPDATE message SET
-                            sender = ?, recipient_name = ?, recipient_address = ?, reply_to = ?, subject = ?,
-                            body_text = ?, body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?,
-                            unsubscribe_url = ?\(extra)
+                            sender = ?, recipient_name = ?, reply_to = ?, subject = ?, body_text = ?,
+                            body_html = ?, contact_json = ?, source_hash = ?, updated_at = ?, unsubscribe_url = ?
                         WHERE id = ? AND state IN \(Self.openStates)\(condition)
                         """,
                     arguments: [
-                        content.sender, content.recipientName, content.recipientAddress, content.replyTo,
-                        content.subject, content.text, content.html, content.contactJSON, content.sourceHash, now,
-                        content.unsubscribeURL, id,
+                        content.sender, content.recipientName, content.replyTo, content.subject, content.text,
+                        content.html, content.contactJSON, content.sourceHash, now, content.unsubscribeURL, id,
                     ])
-                return try db.changesCount > 0
+                guard try db.changesCount > 0 else { return false }
+                try db.executeCached(
+                    sql:
+                        "UPDATE message SET recipient_address = ? WHERE id = ? AND recipient_address IS DISTINCT FROM ?",
+                    arguments: [content.recipientAddress, id, content.recipientAddress])
+                return true
             }
-            for refresh in changes.refreshes {
+            for refresh in changes.refreshes where try write(refresh.content, to: refresh.id) {
                 // Approval covers the content that was approved: new content needs a new look.
-                let approvalLapses = """
-                    ,
-                    state = CASE WHEN requires_approval <> 0 AND state = 'scheduled' THEN 'pending_approval' ELSE state END,
-                    approved_at = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_at END,
-                    approved_by = CASE WHEN requires_approval <> 0 THEN NULL ELSE approved_by END
-                    """
-                if try write(refresh.content, to: refresh.id, also: approvalLapses) {
-                    try Self.log(
-                        db, at: now, actor: actor, action: "refresh", id: refresh.id, from: nil, to: nil,
-                        note: "content rendered again from changed data")
-                    summary.refreshed += 1
-                }
+                try db.executeCached(
+                    sql: """
+                        UPDATE message SET
+                            state = CASE WHEN state = 'scheduled' THEN 'pending_approval' ELSE state END,
+                            approved_at = NULL, approved_by = NULL
+                        WHERE id = ? AND requires_approval <> 0
+                        """,
+                    arguments: [refresh.id])
+                try Self.log(
+                    db, at: now, actor: actor, action: "refresh", id: refresh.id, from: nil, to: nil,
+                    note: "content rendered again from changed data")
+                summary.refreshed += 1
             }
             // Content for messages stored unrendered; not an edit of anything reviewed, so no
             // audit entry (the plan that stored each has one).

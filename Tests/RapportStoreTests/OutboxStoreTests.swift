@@ -197,6 +197,39 @@ import Testing
         #expect(try store.message(id: open.id)?.reason == "contact removed")
     }
 
+    /// A refresh writes the recipient only when it changed (an index write otherwise wasted),
+    /// and leaves a message that needs no approval in its state.
+    @Test(arguments: Backend.available) func refreshWritesANewRecipientAndKeepsAnUnapprovedState(backend: Backend)
+        throws
+    {
+        let temporary = try TemporaryStore(backend)
+        let store = temporary.store
+        let moved = Sample.planned("m")
+        let same = Sample.planned("s")
+        try Sample.insert([moved, same], into: store)
+        var newAddress = Sample.content(subject: "New address", hash: "h2")
+        newAddress.recipientAddress = "new@example.com"
+        var changes = OutboxChanges()
+        changes.refreshes = [(moved.id, newAddress), (same.id, Sample.content(subject: "Same address", hash: "h3"))]
+        #expect(try store.apply(changes, actor: "planner", at: Sample.now).refreshed == 2)
+        let first = try #require(try store.message(id: moved.id))
+        #expect(first.content.recipientAddress == "new@example.com")
+        #expect(first.content.subject == "New address")
+        #expect(first.state == .scheduled)
+        let second = try #require(try store.message(id: same.id))
+        #expect(second.content.recipientAddress == "x@example.com")
+        #expect(second.content.subject == "Same address")
+        #expect(second.content.sourceHash == "h3")
+        #expect(second.state == .scheduled)
+        #expect(try store.events(messageID: moved.id).map(\.action).contains("refresh"))
+        // Suppressing the new address finds the message through the recipient index.
+        let cancelled = try store.suppress(
+            address: "NEW@example.com", keepAddress: true, reason: "bounced", source: "test", actor: "op",
+            at: Sample.now)
+        #expect(cancelled == [moved.id])
+        #expect(try store.message(id: same.id)?.state == .scheduled)
+    }
+
     @Test(arguments: Backend.available) func listsByFilterAndResolvesPrefixes(backend: Backend) throws {
         let temporary = try TemporaryStore(backend)
         let store = temporary.store
