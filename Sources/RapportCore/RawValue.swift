@@ -24,6 +24,13 @@ public enum RawValue: Sendable, Hashable, Decodable {
         }
     }
 
+    /// The value of a JSON document; `nil` when `bytes` are not one (the data reader's JSON
+    /// parser, which reads what `JSONDecoder` reads).
+    public init?(json bytes: some Collection<UInt8>) {
+        guard let value = try? JSONValueParser.value(of: bytes) else { return nil }
+        self = value
+    }
+
     /// A short name of the value's type, for error messages.
     var typeName: String {
         switch self {

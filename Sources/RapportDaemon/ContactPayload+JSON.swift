@@ -1,3 +1,6 @@
+import Foundation
+import RapportCore
+
 /// The stored contact JSON, written directly.
 ///
 /// Every planned message stores its contact's fields as JSON (for the webhook body, `show` and
@@ -33,8 +36,41 @@ struct JSONObjectWriter {
     private var bytes: [UInt8] = []
 
     /// The object: `{…}`.
-    var text: String {
-        String(decoding: (bytes.isEmpty ? [UInt8(ascii: "{")] : bytes) + [UInt8(ascii: "}")], as: UTF8.self)
+    var text: String { String(decoding: utf8, as: UTF8.self) }
+
+    /// The object's bytes: `{…}`.
+    var utf8: [UInt8] { (bytes.isEmpty ? [UInt8(ascii: "{")] : bytes) + [UInt8(ascii: "}")] }
+
+    /// A field whose value is a JSON document already (written by this writer, or stored).
+    mutating func field(_ name: StaticString, json: some Collection<UInt8>) {
+        key(name)
+        bytes.append(contentsOf: json)
+    }
+
+    /// A date field: ISO 8601 in UTC, to the second (`2026-12-01T09:00:00Z`), as `JSONEncoder`'s
+    /// `.iso8601` strategy writes it.
+    mutating func field(_ name: StaticString, date: Date) {
+        key(name)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var fields = tm()
+        gmtime_r(&seconds, &fields)
+        bytes.append(UInt8(ascii: "\""))
+        func digits(_ value: Int32, _ count: Int, then separator: UInt8) {
+            var divisor: Int32 = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                divisor /= 10
+            }
+            bytes.append(separator)
+        }
+        digits(fields.tm_year + 1900, 4, then: UInt8(ascii: "-"))
+        digits(fields.tm_mon + 1, 2, then: UInt8(ascii: "-"))
+        digits(fields.tm_mday, 2, then: UInt8(ascii: "T"))
+        digits(fields.tm_hour, 2, then: UInt8(ascii: ":"))
+        digits(fields.tm_min, 2, then: UInt8(ascii: ":"))
+        digits(fields.tm_sec, 2, then: UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// A string field, left out when `value` is absent.
@@ -57,8 +93,7 @@ struct JSONObjectWriter {
 
     /// A nested object.
     mutating func field(_ name: StaticString, object: JSONObjectWriter) {
-        key(name)
-        bytes.append(contentsOf: object.text.utf8)
+        field(name, json: object.utf8)
     }
 
     /// `{` before the first key, `,` before the others, then `"name":`.

@@ -501,7 +501,7 @@ public final class Engine {
         let from = try Mailbox(parsing: content.sender)
         let to = Mailbox(name: content.recipientName, address: content.recipientAddress ?? "")
         let replyTo = try content.replyTo.map { try Mailbox(parsing: $0) }
-        let body = message.channel == .webhook ? WebhookMessage(message, sentAt: date).encoded() : []
+        let body = message.channel == .webhook ? WebhookMessage.body(for: message, sentAt: date) : []
         return Envelope(
             messageID: message.id, from: from, to: to, replyTo: replyTo, subject: content.subject, text: content.text,
             html: content.html, extraHeaders: unsubscribeHeaders(content, mailto: unsubscribeMailto), webhookBody: body)

@@ -103,6 +103,39 @@ public struct WebhookMessage: Codable, Sendable {
             dueAt: message.dueAt, sentAt: sentAt, unsubscribeURL: message.content.unsubscribeURL)
     }
 
+    /// The body sent for `message` at `sentAt`: the document ``encoded()`` makes of
+    /// `WebhookMessage(message, sentAt:)`, written directly. The contact's stored JSON goes in
+    /// as stored when it is a contact's (a `JSONDecoder` round trip per send cost more than
+    /// signing it).
+    public static func body(for message: StoredMessage, sentAt: Date) -> [UInt8] {
+        let stored = Array(message.content.contactJSON.utf8)
+        let contact: [UInt8]
+        if case .object(let fields)? = RawValue(json: stored), case .string? = fields["id"],
+            case .string? = fields["name"], case .string? = fields["kind"], case .string? = fields["timezone"],
+            case .array? = fields["tags"]
+        {
+            contact = stored
+        } else {
+            contact = Array(Self(message, sentAt: sentAt).data.contact.json.utf8)
+        }
+        var data = JSONObjectWriter()
+        data.field("contact", json: contact)
+        data.field("due_at", date: message.dueAt)
+        data.field("html", message.content.html)
+        data.field("id", message.id)
+        data.field("kind", message.contactKind.rawValue)
+        data.field("rule", message.rule.description)
+        data.field("sent_at", date: sentAt)
+        data.field("subject", message.content.subject)
+        data.field("text", message.content.text)
+        data.field("unsubscribe_url", message.content.unsubscribeURL)
+        var body = JSONObjectWriter()
+        body.field("data", object: data)
+        body.field("timestamp", date: sentAt)
+        body.field("type", "message.\(message.rule.kind.rawValue)")
+        return body.utf8
+    }
+
     /// The exact bytes sent: sorted keys, ISO 8601 dates.
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()

@@ -68,14 +68,21 @@ import Testing
         #expect(throws: TemplateErrors.self) { try Renderer(configuration: configuration) }
     }
 
-    @Test func webhookBodiesAreCodableJSONWithTheContact() throws {
+    /// A check-in planned for the webhook channel from the sample data.
+    func plannedWebhookMessage() throws -> StoredMessage {
         let sandbox = Sandbox()
         let engine = try engine(sandbox, "[rules.checkin]\nchannel = \"webhook\"")
         try engine.reloadDataIfChanged()
         _ = try engine.plan(now: try Date("2026-11-23T12:00:00Z", strategy: .iso8601))
-        let message = try #require(try engine.store.messages(matching: MessageFilter(channel: .webhook)).first)
+        return try withExtendedLifetime(sandbox) {
+            try #require(try engine.store.messages(matching: MessageFilter(channel: .webhook)).first)
+        }
+    }
+
+    @Test func webhookBodiesAreCodableJSONWithTheContact() throws {
+        let message = try plannedWebhookMessage()
         let sentAt = try Date("2026-11-24T10:00:00Z", strategy: .iso8601)
-        let body = WebhookMessage(message, sentAt: sentAt).encoded()
+        let body = WebhookMessage.body(for: message, sentAt: sentAt)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
         #expect(json["type"] as? String == "message.checkin")
         let data = try #require(json["data"] as? [String: Any])
@@ -83,6 +90,45 @@ import Testing
         #expect(data["sent_at"] as? String == "2026-11-24T10:00:00Z")
         #expect((data["contact"] as? [String: Any])?["timezone"] as? String == "Europe/London")
         #expect((data["subject"] as? String) == message.content.subject)
+    }
+
+    /// The body written directly is the document `JSONEncoder` makes of `WebhookMessage`: with
+    /// and without HTML and an unsubscribe link, text that needs escaping, a fractional send
+    /// time, an account manager, and contact JSON that is not a contact's (erased: `{}`).
+    @Test func webhookBodiesWrittenDirectlyMatchTheCodableDocument() throws {
+        let planned = try plannedWebhookMessage()
+        var variants: [StoredMessage] = [planned]
+        var escaped = planned
+        escaped.content.subject = "Quotes \" back\\slash / slash \u{01} tab\t é 中 😀"
+        escaped.content.text = "line\nbreak\r\n\u{08}\u{0C}"
+        escaped.content.html = nil
+        escaped.content.unsubscribeURL = "https://mail.example.com/r/unsubscribe/v1.abc"
+        variants.append(escaped)
+        var managed = planned
+        managed.content.contactJSON =
+            ContactPayload(
+                id: "c\"1", name: "Ada \\ Lovelace", email: nil, kind: "client", timezone: "Europe/Paris", tier: "gold",
+                tags: ["a", "b/c"], accountManager: .init(name: "Grace", email: "grace@example.com"), language: "fr"
+            ).json
+        variants.append(managed)
+        var erased = planned
+        erased.content.contactJSON = "{}"
+        variants.append(erased)
+        var notJSON = planned
+        notJSON.content.contactJSON = "not json"
+        variants.append(notJSON)
+        for message in variants {
+            for sentAt in [
+                try Date("2026-11-24T10:00:00Z", strategy: .iso8601), Date(timeIntervalSince1970: 1_795_000_000.987),
+            ] {
+                let direct = WebhookMessage.body(for: message, sentAt: sentAt)
+                let codable = WebhookMessage(message, sentAt: sentAt).encoded()
+                let a = try #require(try JSONSerialization.jsonObject(with: Data(direct)) as? NSDictionary)
+                let b = try #require(try JSONSerialization.jsonObject(with: Data(codable)) as? NSDictionary)
+                #expect(
+                    a == b, "\(String(decoding: direct, as: UTF8.self))\n\(String(decoding: codable, as: UTF8.self))")
+            }
+        }
     }
 }
 
