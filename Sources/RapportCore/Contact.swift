@@ -79,13 +79,19 @@ public struct Contact: Sendable, Hashable {
     public var projects: [Project]
     public var status: ContactStatus
     /// The client's own check-in cadence (`checkin_every`), over its tier's.
-    public var checkinEvery: Cadence?
+    public var checkinEvery: Cadence? {
+        get { sharedCheckinEvery?.value }
+        set { sharedCheckinEvery = newValue.map(Shared.init) }
+    }
     /// The holiday region (`region`), e.g. `gb`; else the configured default.
     public var region: String?
     /// The customer's last purchase (`last_purchase_at`), for campaign segments.
     public var lastPurchaseAt: Date?
     /// Channel, language and check-in day and time, from the data.
     public var preferences: ContactPreferences
+    /// Held by reference: few contacts have one, and inline it took 112 of a contact's 368
+    /// bytes (a plan holds a million contacts, twice).
+    private var sharedCheckinEvery: Shared<Cadence>?
 
     public init(
         id: String, name: String, email: String?, kind: ContactKind, timeZone: TimeZone,
@@ -96,7 +102,7 @@ public struct Contact: Sendable, Hashable {
     ) {
         self.preferences = preferences
         self.status = status
-        self.checkinEvery = checkinEvery
+        self.sharedCheckinEvery = checkinEvery.map(Shared.init)
         self.region = region
         self.lastPurchaseAt = lastPurchaseAt
         self.id = id

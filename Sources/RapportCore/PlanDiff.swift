@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The contact and the campaign are held by reference, shared by every message planned for
 /// them: inline they made a message 816 bytes, and a plan of a million contacts holds about as
-/// many messages at once.
+/// many messages at once. The project is too: most messages have none (208 -> 136 bytes).
 public struct PlannedMessage: Sendable, Hashable {
     public var key: MessageKey
     public var contact: Contact {
@@ -19,13 +19,18 @@ public struct PlannedMessage: Sendable, Hashable {
     public var state: MessageState
     /// Why the planner planned it, in words an operator reads in `rapport show`.
     public var reason: String
-    public var project: Project?
+    /// The project a progress report is about; held by reference, as most messages have none.
+    public var project: Project? {
+        get { sharedProject?.value }
+        set { sharedProject = newValue.map(Shared.init) }
+    }
     public var campaign: Campaign? {
         get { sharedCampaign?.value }
         set { sharedCampaign = newValue.map(Shared.init) }
     }
     private var sharedContact: Shared<Contact>
     private var sharedCampaign: Shared<Campaign>?
+    private var sharedProject: Shared<Project>?
 
     public init(
         key: MessageKey, contact: Contact, channel: Channel, template: String, dueAt: Date, state: MessageState,
@@ -48,7 +53,7 @@ public struct PlannedMessage: Sendable, Hashable {
         self.dueAt = dueAt
         self.state = state
         self.reason = reason
-        self.project = project
+        self.sharedProject = project.map(Shared.init)
         self.sharedCampaign = sharedCampaign
     }
 
@@ -72,6 +77,16 @@ public struct PlannedMessage: Sendable, Hashable {
 final class Shared<Value: Sendable>: Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Shared values compare and hash by value, so a type holding one keeps its synthesized
+/// `Hashable`.
+extension Shared: Equatable where Value: Equatable {
+    static func == (lhs: Shared, rhs: Shared) -> Bool { lhs === rhs || lhs.value == rhs.value }
+}
+
+extension Shared: Hashable where Value: Hashable {
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
 
 /// A message whose due time moves.

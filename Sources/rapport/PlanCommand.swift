@@ -103,29 +103,38 @@ struct Plan: ParsableCommand {
         let report = try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress)
         bar?.finish()
         let diff = report.diff
-        var lines: [Line] = diff.additions.map {
-            Line(
-                action: "add", id: $0.id, contactId: $0.key.contactID, rule: $0.rule.description, dueAt: $0.dueAt,
-                state: $0.state.rawValue, reason: $0.reason)
-        }
-        lines += diff.retimings.map {
-            Line(action: "retime", id: $0.id, contactId: "", rule: "", dueAt: $0.dueAt, state: nil, reason: $0.reason)
-        }
-        lines += diff.cancellations.map {
-            Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
-        }
-        lines += diff.skips.map {
-            Line(action: "skip", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
-        }
         if json {
+            var lines: [Line] = diff.additions.map {
+                Line(
+                    action: "add", id: $0.id, contactId: $0.key.contactID, rule: $0.rule.description, dueAt: $0.dueAt,
+                    state: $0.state.rawValue, reason: $0.reason)
+            }
+            lines += diff.retimings.map {
+                Line(
+                    action: "retime", id: $0.id, contactId: "", rule: "", dueAt: $0.dueAt, state: nil, reason: $0.reason
+                )
+            }
+            lines += diff.cancellations.map {
+                Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+            }
+            lines += diff.skips.map {
+                Line(action: "skip", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+            }
             print(jsonText(lines))
         } else {
-            for line in lines {
-                let due = line.dueAt.map(shortUTC) ?? ""
-                print(
-                    "\(fit(line.action, 6)) \(line.id) \(fit(due, 16)) \(fit(line.contactId, 10)) "
-                        + "\(fit(line.rule, 16)) \(line.reason)")
+            // Straight from the plan, one line each: a plan of a large file has a million.
+            func show(
+                _ action: String, _ id: String, _ dueAt: Date?, _ contactID: String, _ rule: String, _ reason: String
+            ) {
+                let due = dueAt.map(shortUTC) ?? ""
+                print("\(fit(action, 6)) \(id) \(fit(due, 16)) \(fit(contactID, 10)) \(fit(rule, 16)) \(reason)")
             }
+            for added in diff.additions {
+                show("add", added.id, added.dueAt, added.key.contactID, added.rule.description, added.reason)
+            }
+            for retiming in diff.retimings { show("retime", retiming.id, retiming.dueAt, "", "", retiming.reason) }
+            for cancellation in diff.cancellations { show("cancel", cancellation.id, nil, "", "", cancellation.reason) }
+            for skip in diff.skips { show("skip", skip.id, nil, "", "", skip.reason) }
             let verb = dryRun ? "would" : "did"
             print(
                 "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
