@@ -8,9 +8,13 @@ enum QuotedPrintable {
     /// leading `From ` are encoded too, so the result survives SMTP dot-stuffing and mbox files unchanged.
     static func encode(_ text: String) -> [UInt8] {
         var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + text.utf8.count / 8)
         let lines = splitLines(Array(text.utf8))
         for (number, line) in lines.enumerated() {
-            if number > 0 { output.append(contentsOf: [0x0D, 0x0A]) }
+            if number > 0 {
+                output.append(0x0D)
+                output.append(0x0A)
+            }
             encodeLine(line, into: &output)
         }
         return output
@@ -34,36 +38,42 @@ enum QuotedPrintable {
         return lines
     }
 
+    /// Writes one line, byte by byte (a body is encoded for every message sent), with a soft
+    /// break before a byte that would not fit.
     private static func encodeLine(_ line: ArraySlice<UInt8>, into output: inout [UInt8]) {
-        var current: [UInt8] = []
+        var column = 0
         var index = line.startIndex
         while index < line.endIndex {
-            let isLast = index == line.index(before: line.endIndex)
-            var token = self.token(line, at: index, isLast: isLast, atLineStart: current.isEmpty)
-            if current.count + token.count > maxContent {
-                output.append(contentsOf: current)
-                output.append(contentsOf: [UInt8(ascii: "="), 0x0D, 0x0A])
-                current.removeAll(keepingCapacity: true)
-                token = self.token(line, at: index, isLast: isLast, atLineStart: true)
+            let isLast = index == line.endIndex - 1
+            var literal = isLiteral(line, at: index, isLast: isLast, atLineStart: column == 0)
+            if column + (literal ? 1 : 3) > maxContent {
+                output.append(UInt8(ascii: "="))
+                output.append(0x0D)
+                output.append(0x0A)
+                column = 0
+                literal = isLiteral(line, at: index, isLast: isLast, atLineStart: true)
             }
-            current.append(contentsOf: token)
-            index = line.index(after: index)
+            let byte = line[index]
+            if literal {
+                output.append(byte)
+                column += 1
+            } else {
+                output.append(UInt8(ascii: "="))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+                column += 3
+            }
+            index += 1
         }
-        output.append(contentsOf: current)
     }
 
-    private static func token(_ line: ArraySlice<UInt8>, at index: Int, isLast: Bool, atLineStart: Bool) -> [UInt8] {
+    /// Whether the byte at `index` goes as itself rather than `=XX`.
+    private static func isLiteral(_ line: ArraySlice<UInt8>, at index: Int, isLast: Bool, atLineStart: Bool) -> Bool {
         let byte = line[index]
+        if atLineStart && byte == UInt8(ascii: ".") { return false }
+        if atLineStart && byte == UInt8(ascii: "F") && line[index...].starts(with: "From ".utf8) { return false }
         let printable = (33...126).contains(byte) && byte != UInt8(ascii: "=")
         let blank = byte == 0x20 || byte == 0x09
-        var literal = printable || (blank && !isLast)
-        if atLineStart && byte == UInt8(ascii: ".") {
-            literal = false
-        }
-        if atLineStart && byte == UInt8(ascii: "F") && line[index...].starts(with: "From ".utf8) {
-            literal = false
-        }
-        if literal { return [byte] }
-        return [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        return printable || (blank && !isLast)
     }
 }
