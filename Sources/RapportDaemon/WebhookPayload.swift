@@ -60,7 +60,9 @@ public struct ContactPayload: Codable, Sendable, Hashable {
 
 /// The JSON body of a webhook message, in the Standard Webhooks shape `{type, timestamp, data}`.
 ///
-/// Built with `Codable` from the stored row at send time, never by pasting text into JSON.
+/// Built from the stored row at send time, never by pasting text into JSON: ``body(for:sentAt:)``
+/// writes every value escaped, and takes the stored contact JSON only once it has read it as a
+/// contact's. The `Codable` form is the reference it is tested against.
 public struct WebhookMessage: Codable, Sendable {
     public struct Body: Codable, Sendable {
         public var id: String
