@@ -35,6 +35,8 @@ struct JSONValueParser {
 
     private static func document(_ buffer: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> RawValue {
         var parser = JSONValueParser(buffer)
+        // A UTF-8 byte order mark (the first line of an export) is skipped, as `JSONDecoder` does.
+        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.position = 3 }
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()

@@ -34,6 +34,10 @@ import Testing
             let bytes = Array(document.utf8)
             #expect(ours(bytes) == foundation(bytes), "\(document)")
         }
+        // A byte order mark before the document (the first line of a JSON Lines export).
+        let marked: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(#"{"id": "c1"}"#.utf8)
+        #expect(ours(marked) == foundation(marked))
+        #expect(ours(marked) != nil)
         // Bytes that are not UTF-8 in a string.
         let invalid: [UInt8] = [0x22, 0x61, 0xFF, 0x62, 0x22]
         #expect(ours(invalid) == nil)

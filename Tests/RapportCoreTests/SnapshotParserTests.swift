@@ -51,6 +51,10 @@ import Testing
             {"id": "b", "name": "B", "kind": "customer", "timezone": "UTC"}
             """, "x.jsonl")
         #expect(lines.contacts.count == 2)
+        // A byte order mark before the first line, as some exports write.
+        let marked = try parse(
+            "\u{FEFF}" + #"{"id": "a", "name": "A", "kind": "client", "timezone": "UTC"}"#, "x.jsonl")
+        #expect(marked.contacts.map(\.id) == ["a"])
         let csv = try parse(
             """
             id,name,email,kind,timezone,marketing_opt_in,tags,projects
