@@ -75,7 +75,7 @@ public final class DataSource {
         if let stamp, let hashed, hashed.stamp == stamp {
             loadedHash = hashed.hash
         } else {
-            loadedHash = hexDigits(SHA256.hash(data: bytes))
+            loadedHash = Self.digest(of: bytes)
             if let stamp, let loadedHash { hashed = (stamp, loadedHash) }
         }
     }
@@ -101,7 +101,7 @@ public final class DataSource {
         guard let current = currentStamp() else { return nil }
         if let hashed, hashed.stamp == current { return hashed.hash }
         guard let bytes = Self.contents(of: path) else { return nil }
-        let hash = hexDigits(SHA256.hash(data: bytes))
+        let hash = Self.digest(of: bytes)
         hashed = (current, hash)
         readAhead = (current, bytes)
         return hash
@@ -110,6 +110,30 @@ public final class DataSource {
     /// Frees the bytes ``contentHash()`` read when no load is to follow.
     public func dropReadAhead() {
         readAhead = nil
+    }
+
+    /// What the plan's fingerprint keeps of the file's bytes: their SHA-256. A file of 16 MiB or
+    /// more is hashed as two halves side by side, on the two cores a plan has (the SHA-256 of
+    /// the size and the halves' digests): every plan of the changes hashes the whole file first.
+    static func digest(of bytes: [UInt8]) -> String {
+        guard bytes.count >= 16 << 20 else { return hexDigits(SHA256.hash(data: bytes)) }
+        return bytes.withUnsafeBytes { raw in
+            let middle = raw.count / 2
+            nonisolated(unsafe) let secondHalf = UnsafeRawBufferPointer(rebasing: raw[middle...])
+            nonisolated(unsafe) var second: SHA256.Digest?
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                second = SHA256.hash(data: secondHalf)
+                done.signal()
+            }
+            let first = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[..<middle]))
+            done.wait()
+            var combined = SHA256()
+            combined.update(data: Array("\(raw.count)\n".utf8))
+            combined.update(data: Array(first))
+            combined.update(data: Array(second!))
+            return hexDigits(combined.finalize())
+        }
     }
 
     /// The file's bytes, read straight into an array; `nil` when it cannot be read.

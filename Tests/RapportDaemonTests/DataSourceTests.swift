@@ -46,3 +46,33 @@ import Testing
         #expect(try source.load().contacts.map(\.id) == ["a"])
     }
 }
+
+/// A large file is hashed in two halves side by side; the digest still changes with any byte.
+@Suite struct DataDigestTests {
+    @Test func aSmallFileIsItsSHA256() {
+        // FIPS 180-2's example.
+        #expect(
+            DataSource.digest(of: Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func aLargeFileHashedInHalvesChangesWithAnyByte() {
+        var bytes = [UInt8](repeating: 0x61, count: 16 << 20)
+        let digest = DataSource.digest(of: bytes)
+        #expect(DataSource.digest(of: bytes) == digest)
+        for position in [0, bytes.count / 2 - 1, bytes.count / 2, bytes.count - 1] {
+            bytes[position] = 0x62
+            #expect(DataSource.digest(of: bytes) != digest, "byte \(position)")
+            bytes[position] = 0x61
+        }
+        // The halves swapped are another file.
+        let half = bytes.count / 2
+        var swapped = bytes
+        swapped[0] = 0x62
+        var other = bytes
+        other[half] = 0x62
+        #expect(DataSource.digest(of: swapped) != DataSource.digest(of: other))
+        // One byte more is another file.
+        #expect(DataSource.digest(of: bytes + [0x61]) != digest)
+    }
+}
