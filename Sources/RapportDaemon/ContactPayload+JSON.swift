@@ -51,25 +51,8 @@ struct JSONObjectWriter {
     /// `.iso8601` strategy writes it.
     mutating func field(_ name: StaticString, date: Date) {
         key(name)
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var fields = tm()
-        gmtime_r(&seconds, &fields)
         bytes.append(UInt8(ascii: "\""))
-        func digits(_ value: Int32, _ count: Int, then separator: UInt8) {
-            var divisor: Int32 = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
-                divisor /= 10
-            }
-            bytes.append(separator)
-        }
-        digits(fields.tm_year + 1900, 4, then: UInt8(ascii: "-"))
-        digits(fields.tm_mon + 1, 2, then: UInt8(ascii: "-"))
-        digits(fields.tm_mday, 2, then: UInt8(ascii: "T"))
-        digits(fields.tm_hour, 2, then: UInt8(ascii: ":"))
-        digits(fields.tm_min, 2, then: UInt8(ascii: ":"))
-        digits(fields.tm_sec, 2, then: UInt8(ascii: "Z"))
+        bytes.append(contentsOf: UTCDigits.iso8601(date))
         bytes.append(UInt8(ascii: "\""))
     }
 

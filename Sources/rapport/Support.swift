@@ -123,35 +123,8 @@ func operatorName(_ explicit: String?) -> String {
     return ProcessInfo.processInfo.environment["USER"] ?? "operator"
 }
 
-/// Formats a date for a table: UTC, to the minute (`2026-12-07 09:30`). Written from the
-/// calendar fields directly: `rapport plan` prints one per planned message.
-func shortUTC(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var fields = tm()
-    gmtime_r(&seconds, &fields)
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(16)
-    func digits(_ value: Int32, _ count: Int) {
-        var divisor: Int32 = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
-            rest %= divisor
-            divisor /= 10
-        }
-    }
-    digits(fields.tm_year + 1900, 4)
-    bytes.append(UInt8(ascii: "-"))
-    digits(fields.tm_mon + 1, 2)
-    bytes.append(UInt8(ascii: "-"))
-    digits(fields.tm_mday, 2)
-    bytes.append(UInt8(ascii: " "))
-    digits(fields.tm_hour, 2)
-    bytes.append(UInt8(ascii: ":"))
-    digits(fields.tm_min, 2)
-    return String(decoding: bytes, as: UTF8.self)
-}
+/// Formats a date for a table: UTC, to the minute (`2026-12-07 09:30`).
+func shortUTC(_ date: Date) -> String { UTCDigits.minutes(date) }
 
 /// Encodes a value as pretty JSON with sorted keys and ISO 8601 dates.
 func jsonText(_ value: some Encodable) -> String {
