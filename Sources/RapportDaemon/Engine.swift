@@ -201,7 +201,8 @@ public final class Engine {
     /// rendered, re-timings, cancellations, refreshed content.
     ///
     /// Rendered messages are stored in chunks of ``planChunk``, each in one transaction, so a
-    /// plan of a large file never holds every rendered body at once. A plan cut short (a crash
+    /// plan of a large file never holds every rendered body at once; a chunk is stored on a
+    /// thread of its own while the next one is rendered (``PlanWriter``). A plan cut short (a crash
     /// between chunks) is completed by the next one: ids are stable and inserts idempotent.
     ///
     /// - Parameters:
@@ -286,11 +287,13 @@ public final class Engine {
         changes.retimings = diff.retimings
         changes.cancellations = diff.cancellations
         changes.skips = diff.skips
-        var applied = ApplySummary()
+        // Each chunk is stored while the next one is rendered.
+        let writer = PlanWriter(store: store, actor: "planner", at: now)
+        defer { writer.drain() }
         func flush(whenAtLeast size: Int) throws {
             guard changes.insertions.count + changes.refreshes.count + changes.renders.count >= size else { return }
             if !dryRun, !changes.isEmpty {
-                applied.add(try store.apply(changes, actor: "planner", at: now))
+                try writer.submit(changes)
             }
             changes = OutboxChanges()
         }
@@ -359,6 +362,7 @@ public final class Engine {
             logger.error("cannot render a message", metadata: ["error": "\(error)"])
         }
         try flush(whenAtLeast: 0)
+        let applied = try writer.finish()
         // What this plan was made from, marker read after it was stored: until one of them
         // changes, planning again would change nothing. Not after render errors: they are
         // reported again next time.
