@@ -111,7 +111,14 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
+        bytes.appendDigits(year, width: 4)
+        bytes.append(UInt8(ascii: "-"))
+        bytes.appendDigits(month, width: 2)
+        bytes.append(UInt8(ascii: "-"))
+        bytes.appendDigits(day, width: 2)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -145,5 +152,12 @@ public struct LocalTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: LocalTime, rhs: LocalTime) -> Bool { lhs.minutes < rhs.minutes }
 
-    public var description: String { String(format: "%02d:%02d", hour, minute) }
+    public var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(5)
+        bytes.appendDigits(hour, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.appendDigits(minute, width: 2)
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

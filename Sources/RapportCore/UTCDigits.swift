@@ -21,28 +21,42 @@ public enum UTCDigits {
         gmtime_r(&instant, &fields)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)
-        func digits(_ value: Int32, _ count: Int) {
-            var divisor: Int32 = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
-                divisor /= 10
-            }
-        }
-        digits(fields.tm_year + 1900, 4)
+        bytes.appendDigits(Int(fields.tm_year) + 1900, width: 4)
         bytes.append(UInt8(ascii: "-"))
-        digits(fields.tm_mon + 1, 2)
+        bytes.appendDigits(Int(fields.tm_mon) + 1, width: 2)
         bytes.append(UInt8(ascii: "-"))
-        digits(fields.tm_mday, 2)
+        bytes.appendDigits(Int(fields.tm_mday), width: 2)
         bytes.append(dateTimeSeparator)
-        digits(fields.tm_hour, 2)
+        bytes.appendDigits(Int(fields.tm_hour), width: 2)
         bytes.append(UInt8(ascii: ":"))
-        digits(fields.tm_min, 2)
+        bytes.appendDigits(Int(fields.tm_min), width: 2)
         if seconds {
             bytes.append(UInt8(ascii: ":"))
-            digits(fields.tm_sec, 2)
+            bytes.appendDigits(Int(fields.tm_sec), width: 2)
             bytes.append(UInt8(ascii: "Z"))
         }
         return bytes
+    }
+}
+
+extension [UInt8] {
+    /// Appends `value` in decimal, zero-padded to `width` digits, as `%0*d` writes it (a
+    /// number with more digits keeps them all; a negative one starts with `-`).
+    mutating func appendDigits(_ value: Int, width: Int) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        var digits = 1
+        var rest = value.magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let zero = UInt8(ascii: "0")
+        let padding = width - (value < 0 ? 1 : 0) - digits
+        append(contentsOf: repeatElement(zero, count: Swift.max(0, padding) + digits))
+        var magnitude = value.magnitude
+        for position in stride(from: count - 1, through: count - digits, by: -1) {
+            self[position] = zero + UInt8(magnitude % 10)
+            magnitude /= 10
+        }
     }
 }

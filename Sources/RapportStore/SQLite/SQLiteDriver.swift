@@ -153,7 +153,7 @@ final class GRDBConnection: SQLConnection {
     }
 
     private static func arguments(_ values: [any StoreBindable]) -> StatementArguments {
-        StatementArguments(values.map { $0.storeValue.databaseValue })
+        StatementArguments(values.map { $0.storeValue.databaseValue as (any DatabaseValueConvertible)? })
     }
 }
 
