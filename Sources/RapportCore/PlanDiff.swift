@@ -156,4 +156,44 @@ public struct PlanDiff: Sendable {
 
     /// Whether applying the diff would change any row's state or time.
     public var isEmpty: Bool { additions.isEmpty && retimings.isEmpty && cancellations.isEmpty && skips.isEmpty }
+
+    /// How many of each change the diff holds.
+    public var counts: PlanCounts {
+        PlanCounts(
+            additions: additions.count, retimings: retimings.count, cancellations: cancellations.count,
+            skips: skips.count)
+    }
+
+    /// Appends a later piece of the same plan (see
+    /// ``Planner/plan(snapshot:history:policy:now:explain:inPiecesOf:consume:)``).
+    public mutating func append(_ piece: PlanDiff) {
+        additions += piece.additions
+        retimings += piece.retimings
+        cancellations += piece.cancellations
+        skips += piece.skips
+        unchanged += piece.unchanged
+        exclusions += piece.exclusions
+    }
+}
+
+/// How many changes a plan made, counted as its pieces go by.
+public struct PlanCounts: Sendable, Hashable {
+    public var additions = 0
+    public var retimings = 0
+    public var cancellations = 0
+    public var skips = 0
+
+    public init(additions: Int = 0, retimings: Int = 0, cancellations: Int = 0, skips: Int = 0) {
+        self.additions = additions
+        self.retimings = retimings
+        self.cancellations = cancellations
+        self.skips = skips
+    }
+
+    public mutating func add(_ other: PlanCounts) {
+        additions += other.additions
+        retimings += other.retimings
+        cancellations += other.cancellations
+        skips += other.skips
+    }
 }

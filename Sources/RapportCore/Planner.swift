@@ -13,9 +13,30 @@ public enum Planner {
     public static func plan(
         snapshot: Snapshot, history: History, policy: Policy, now: Date, explain: Bool = false
     ) -> PlanDiff {
-        plan(
+        var whole = PlanDiff()
+        plan(snapshot: snapshot, history: history, policy: policy, now: now, explain: explain, inPiecesOf: .max) {
+            piece, _ in whole = piece
+        }
+        return whole
+    }
+
+    /// Plans every contact in `snapshot` as ``plan(snapshot:history:policy:now:explain:)``
+    /// does, handing the diff to `consume` in pieces instead of returning it whole, so that a
+    /// plan of a million contacts never holds every planned message (and every contact's
+    /// shared copy) at once.
+    ///
+    /// A piece is handed over once it holds `size` or more messages (new and still wanted)
+    /// and always holds whole contacts; the last one holds the rest, with the withdrawals for
+    /// contacts gone from the data. Together the pieces are the diff `plan` returns.
+    ///
+    /// - Parameter consume: told each piece and how many contacts are planned so far.
+    public static func plan(
+        snapshot: Snapshot, history: History, policy: Policy, now: Date, explain: Bool = false,
+        inPiecesOf size: Int, consume: (PlanDiff, _ contactsPlanned: Int) throws -> Void
+    ) rethrows {
+        try plan(
             snapshot.contacts, isInData: { snapshot.contact(id: $0) != nil }, history: history, policy: policy,
-            now: now, explain: explain, otherLoad: [:])
+            now: now, explain: explain, otherLoad: [:], pieceSize: size, consume: consume)
     }
 
     /// Plans only `contacts` (sorted by id): an incremental plan, of the contacts whose record
@@ -29,9 +50,11 @@ public enum Planner {
         otherLoad: [String: [Int: Int]]
     ) -> PlanDiff {
         let ids = Set(contacts.map(\.id))
-        return plan(
+        var whole = PlanDiff()
+        plan(
             contacts, isInData: { ids.contains($0) }, history: history, policy: policy, now: now, explain: false,
-            otherLoad: otherLoad)
+            otherLoad: otherLoad, pieceSize: .max, consume: { piece, _ in whole = piece })
+        return whole
     }
 
     /// Messages per UTC hour of each rate-limited campaign in `history`, as planning counts them.
@@ -43,11 +66,16 @@ public enum Planner {
 
     private static func plan(
         _ contacts: [Contact], isInData: (String) -> Bool, history: History, policy: Policy, now: Date,
-        explain: Bool, otherLoad: [String: [Int: Int]]
-    ) -> PlanDiff {
+        explain: Bool, otherLoad: [String: [Int: Int]], pieceSize: Int,
+        consume: (PlanDiff, Int) throws -> Void
+    ) rethrows {
         var diff = PlanDiff()
         var shared = SharedPlanningState(policy: policy, history: history, now: now, otherLoad: otherLoad)
-        for contact in contacts {
+        for (index, contact) in contacts.enumerated() {
+            if diff.additions.count + diff.unchanged.count >= pieceSize {
+                try consume(diff, index)
+                diff = PlanDiff()
+            }
             var planner = ContactPlanner(
                 contact: contact, campaigns: shared.campaigns, entries: history.entries(for: contact.id),
                 touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
@@ -62,7 +90,7 @@ public enum Planner {
                 diff.cancellations.append(Cancellation(id: entry.id, reason: "contact removed from the data"))
             }
         }
-        return diff
+        try consume(diff, contacts.count)
     }
 }
 

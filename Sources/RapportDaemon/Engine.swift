@@ -7,7 +7,9 @@ import RapportStore
 
 /// What one planning pass did.
 public struct PlanReport: Sendable {
-    public var diff: PlanDiff
+    /// What the plan changed (or, for a dry run, would change); the changes themselves went
+    /// by piece by piece, to the plan's `observe`.
+    public var planned: PlanCounts
     public var applied: ApplySummary
     public var renderErrors: [RenderError]
     /// For a plan of the changes only: how many contacts it planned (new, edited, removed, or
@@ -15,7 +17,7 @@ public struct PlanReport: Sendable {
     public var changesOnly: (planned: Int, unchangedRecords: Int)?
 
     /// No plan was made: nothing it depends on changed since the last one.
-    public static let unchanged = PlanReport(diff: PlanDiff(), applied: ApplySummary(), renderErrors: [])
+    public static let unchanged = PlanReport(planned: PlanCounts(), applied: ApplySummary(), renderErrors: [])
 }
 
 /// What one dispatch pass did.
@@ -200,23 +202,35 @@ public final class Engine {
     /// Plans against the current snapshot and, unless `dryRun`, stores the result: new messages
     /// rendered, re-timings, cancellations, refreshed content.
     ///
-    /// Rendered messages are stored in chunks of ``planChunk``, each in one transaction, so a
-    /// plan of a large file never holds every rendered body at once; a chunk is stored on a
-    /// thread of its own while the next one is rendered (``PlanWriter``). A plan cut short (a crash
-    /// between chunks) is completed by the next one: ids are stable and inserts idempotent.
+    /// The planner hands the plan over in pieces of about ``planChunk`` messages, each rendered
+    /// and stored before the next contacts are planned, so a plan of a large file never holds
+    /// every planned message or rendered body at once. Each chunk is stored in one
+    /// transaction, on a thread of its own while the next one is rendered (``PlanWriter``). A
+    /// plan cut short (a crash between chunks) is completed by the next one: ids are stable
+    /// and inserts idempotent.
     ///
     /// - Parameters:
     ///   - explain: collect why campaigns leave customers out (for previews).
-    ///   - progress: told `(rendered, total)` as messages are rendered, the long part of a plan
-    ///     of a large file (for a progress bar).
+    ///   - progress: told `(planned, total)` contacts after each piece (for a progress bar).
+    ///   - observe: told each piece of the plan once it is rendered and handed on to be stored
+    ///     (the plan itself is not kept: see ``PlanReport/planned``).
     public func plan(
-        now: Date, dryRun: Bool = false, explain: Bool = false, progress: ((Int, Int) -> Void)? = nil
+        now: Date, dryRun: Bool = false, explain: Bool = false, progress: ((Int, Int) -> Void)? = nil,
+        observe: ((PlanDiff) -> Void)? = nil
     ) throws -> PlanReport {
         guard let snapshot else { throw EngineError.noData }
         let state = try store.planningState()
-        let diff = Planner.plan(
-            snapshot: snapshot, history: state.history, policy: configuration.policy, now: now, explain: explain)
-        return try store(diff, against: state, now: now, dryRun: dryRun, storedIndex: nil, progress: progress)
+        let policy = configuration.policy
+        return try store(against: state, now: now, dryRun: dryRun, storedIndex: nil) { store in
+            try Planner.plan(
+                snapshot: snapshot, history: state.history, policy: policy, now: now, explain: explain,
+                inPiecesOf: planChunk
+            ) { piece, planned in
+                try store(piece)
+                observe?(piece)
+                progress?(planned, snapshot.contacts.count)
+            }
+        }
     }
 
     /// Plans only the contacts whose record in the data file, or whose messages, touchpoints
@@ -228,11 +242,16 @@ public final class Engine {
     /// of the contacts concerned are read. A campaign's hourly rate is shared with the
     /// messages of everyone else, counted in the store.
     ///
+    /// `progress` and `observe` are told as ``plan(now:dryRun:explain:progress:observe:)``
+    /// tells them, once: the changes are one piece.
+    ///
     /// - Returns: `nil` when a full plan is needed: no basis stored (no plan yet, a
     ///   PostgreSQL store, the last plan failed to render something), the configuration,
     ///   templates or planning period changed, a store change concerns no single contact (a
     ///   suppression), or the file cannot be compared record by record (another CSV header).
-    public func planChanges(now: Date, progress: ((Int, Int) -> Void)? = nil) throws -> PlanReport? {
+    public func planChanges(
+        now: Date, progress: ((Int, Int) -> Void)? = nil, observe: ((PlanDiff) -> Void)? = nil
+    ) throws -> PlanReport? {
         guard let basis = try store.planBasis(), basis.settings == basisDigest(now: now),
             let touched = try store.contactsChanged(afterEvent: basis.lastEvent),
             let changes = try dataSource.loadChanges(since: basis, including: touched)
@@ -262,8 +281,11 @@ public final class Engine {
                 "contacts": "\(changes.contacts.count)", "removed": "\(changes.removedIDs.count)",
                 "unchanged records": "\(changes.unchangedRecords)",
             ])
-        var report = try store(
-            diff, against: state, now: now, dryRun: false, storedIndex: basis.index, progress: progress)
+        var report = try store(against: state, now: now, dryRun: false, storedIndex: basis.index) { store in
+            try store(diff)
+            observe?(diff)
+            progress?(changes.contacts.count, changes.contacts.count)
+        }
         report.changesOnly = (concerned.count, changes.unchangedRecords)
         return report
     }
@@ -275,94 +297,23 @@ public final class Engine {
         return hexDigits(SHA256.hash(data: Data("\(settingsDigest)\n\(period)".utf8)))
     }
 
-    /// Renders the new and changed messages of `diff` and stores them with its re-timings,
-    /// cancellations and skips; then the fingerprint and basis of the plan, unless `dryRun`.
+    /// Stores a plan made by `makePlan`, which hands its pieces to the closure it is given,
+    /// then the fingerprint and basis of the plan, unless `dryRun`.
     /// - Parameter storedIndex: the record index the store holds now; when the file's records
     ///   are still those (sends and operator actions only), it is not written again.
     private func store(
-        _ diff: PlanDiff, against state: PlanningState, now: Date, dryRun: Bool, storedIndex: RecordIndex?,
-        progress: ((Int, Int) -> Void)?
+        against state: PlanningState, now: Date, dryRun: Bool, storedIndex: RecordIndex?,
+        makePlan: ((PlanDiff) throws -> Void) throws -> Void
     ) throws -> PlanReport {
-        var changes = OutboxChanges()
-        changes.retimings = diff.retimings
-        changes.cancellations = diff.cancellations
-        changes.skips = diff.skips
-        // Each chunk is stored while the next one is rendered.
-        let writer = PlanWriter(store: store, actor: "planner", at: now)
-        defer { writer.drain() }
-        func flush(whenAtLeast size: Int) throws {
-            guard changes.insertions.count + changes.refreshes.count + changes.renders.count >= size else { return }
-            if !dryRun, !changes.isEmpty {
-                try writer.submit(changes)
-            }
-            changes = OutboxChanges()
-        }
-        var renderErrors: [RenderError] = []
-        let total = diff.additions.count + diff.unchanged.count
-        var rendered = 0
-        func advance() {
-            rendered += 1
-            if rendered % 256 == 0 || rendered == total { progress?(rendered, total) }
-        }
-        // Rendering is most of a plan's work; a message due later than this is rendered by a
-        // later plan, from the data as it is then.
-        let renderBy = now.addingTimeInterval(Double(configuration.policy.renderAheadHours) * 3_600)
-        for planned in diff.additions {
-            advance()
-            if planned.dueAt > renderBy, !requiresApproval(planned) {
-                changes.insertions.append(
-                    NewMessage(
-                        planned: planned, content: renderer.unrendered(planned), requiresApproval: false,
-                        maxLateness: configuration.policy.maxLateness(for: planned.rule)))
-                try flush(whenAtLeast: planChunk)
-                continue
-            }
-            do {
-                let content = try renderer.render(planned)
-                changes.insertions.append(
-                    NewMessage(
-                        planned: planned, content: content, requiresApproval: requiresApproval(planned),
-                        maxLateness: configuration.policy.maxLateness(for: planned.rule)))
-                try flush(whenAtLeast: planChunk)
-            } catch let error as RenderError {
-                renderErrors.append(error)
-            }
-        }
-        let retimed = Dictionary(diff.retimings.map { ($0.id, $0.dueAt) }, uniquingKeysWith: { _, last in last })
-        for planned in diff.unchanged {
-            advance()
-            var current = planned
-            if let dueAt = retimed[planned.id] { current.dueAt = dueAt }
-            if let storedDue = state.unrenderedDue[planned.id] {
-                // Stored unrendered: rendered once it is due within the window (an operator may
-                // have made it due sooner than planned).
-                guard min(storedDue, current.dueAt) <= renderBy || requiresApproval(current) else { continue }
-                do {
-                    changes.renders.append((planned.id, try renderer.render(current)))
-                    try flush(whenAtLeast: planChunk)
-                } catch let error as RenderError {
-                    renderErrors.append(error)
-                }
-                continue
-            }
-            guard let stored = state.sourceHashes[planned.id] else { continue }
-            // Most open messages are unchanged: their digest says so without rendering them.
-            if renderer.sourceHash(current) == stored { continue }
-            do {
-                let content = try renderer.render(current)
-                if content.sourceHash != stored {
-                    changes.refreshes.append((planned.id, content))
-                    try flush(whenAtLeast: planChunk)
-                }
-            } catch let error as RenderError {
-                renderErrors.append(error)
-            }
-        }
+        let storage = PlanStorage(
+            renderer: renderer, policy: configuration.policy, state: state, store: store, now: now, chunk: planChunk,
+            dryRun: dryRun)
+        try makePlan(storage.store)
+        let applied = try storage.finish()
+        let renderErrors = storage.renderErrors
         for error in renderErrors {
             logger.error("cannot render a message", metadata: ["error": "\(error)"])
         }
-        try flush(whenAtLeast: 0)
-        let applied = try writer.finish()
         // What this plan was made from, marker read after it was stored: until one of them
         // changes, planning again would change nothing. Not after render errors: they are
         // reported again next time.
@@ -382,15 +333,7 @@ public final class Engine {
             }
             try store.setPlanBasis(basis, writingIndex: basis?.index != storedIndex)
         }
-        return PlanReport(diff: diff, applied: applied, renderErrors: renderErrors)
-    }
-
-    private func requiresApproval(_ planned: PlannedMessage) -> Bool {
-        switch planned.rule.kind {
-        case .checkin: configuration.policy.checkin.requiresApproval
-        case .progress: configuration.policy.progress.requiresApproval
-        case .promotion: planned.campaign?.requiresApproval ?? true
-        }
+        return PlanReport(planned: storage.counts, applied: applied, renderErrors: renderErrors)
     }
 
     // MARK: - Retention

@@ -78,14 +78,25 @@ struct Plan: ParsableCommand {
             return
         }
         var bar: ProgressBar?
-        let progress = { (rendered: Int, total: Int) in
-            if bar == nil { bar = ProgressBar("rendering", total: total, quiet: quiet || total < 1_000) }
-            bar?.advance(to: rendered)
+        let progress = { (planned: Int, total: Int) in
+            if bar == nil { bar = ProgressBar("planning", total: total, quiet: quiet || total < 1_000) }
+            bar?.advance(to: planned)
+        }
+        // Each piece of the plan as it is stored, one line a change: a plan of a large file
+        // has a million, and is not held whole.
+        var lines: [Line] = []
+        let observe = { (piece: PlanDiff) in
+            if json {
+                lines += Self.lines(of: piece)
+            } else {
+                bar?.clear()
+                Self.show(piece)
+            }
         }
         var incremental: PlanReport?
         do {
             if !force, !dryRun, from == nil, campaign == nil {
-                incremental = try engine.planChanges(now: instant, progress: progress)
+                incremental = try engine.planChanges(now: instant, progress: progress, observe: observe)
             }
             if incremental == nil { try engine.reloadDataIfChanged() }
         } catch let error as DataErrors {
@@ -100,45 +111,17 @@ struct Plan: ParsableCommand {
             try preview(campaign, engine: engine, now: instant)
             return
         }
-        let report = try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress)
+        let report =
+            try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress, observe: observe)
         bar?.finish()
-        let diff = report.diff
         if json {
-            var lines: [Line] = diff.additions.map {
-                Line(
-                    action: "add", id: $0.id, contactId: $0.key.contactID, rule: $0.rule.description, dueAt: $0.dueAt,
-                    state: $0.state.rawValue, reason: $0.reason)
-            }
-            lines += diff.retimings.map {
-                Line(
-                    action: "retime", id: $0.id, contactId: "", rule: "", dueAt: $0.dueAt, state: nil, reason: $0.reason
-                )
-            }
-            lines += diff.cancellations.map {
-                Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
-            }
-            lines += diff.skips.map {
-                Line(action: "skip", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
-            }
             print(jsonText(lines))
         } else {
-            // Straight from the plan, one line each: a plan of a large file has a million.
-            func show(
-                _ action: String, _ id: String, _ dueAt: Date?, _ contactID: String, _ rule: String, _ reason: String
-            ) {
-                let due = dueAt.map(shortUTC) ?? ""
-                print("\(fit(action, 6)) \(id) \(fit(due, 16)) \(fit(contactID, 10)) \(fit(rule, 16)) \(reason)")
-            }
-            for added in diff.additions {
-                show("add", added.id, added.dueAt, added.key.contactID, added.rule.description, added.reason)
-            }
-            for retiming in diff.retimings { show("retime", retiming.id, retiming.dueAt, "", "", retiming.reason) }
-            for cancellation in diff.cancellations { show("cancel", cancellation.id, nil, "", "", cancellation.reason) }
-            for skip in diff.skips { show("skip", skip.id, nil, "", "", skip.reason) }
+            let planned = report.planned
             let verb = dryRun ? "would" : "did"
             print(
-                "\(verb) add \(diff.additions.count), re-time \(diff.retimings.count), "
-                    + "cancel \(diff.cancellations.count), skip \(diff.skips.count)"
+                "\(verb) add \(planned.additions), re-time \(planned.retimings), "
+                    + "cancel \(planned.cancellations), skip \(planned.skips)"
                     + (dryRun ? " (dry run: nothing stored)" : "")
                     + (report.changesOnly.map {
                         "; planned only the \($0.planned) \($0.planned == 1 ? "contact" : "contacts") that changed"
@@ -148,5 +131,38 @@ struct Plan: ParsableCommand {
             for error in report.renderErrors { printError("error: \(error)") }
             throw ExitCode.failure
         }
+    }
+
+    private static func lines(of piece: PlanDiff) -> [Line] {
+        var lines: [Line] = piece.additions.map {
+            Line(
+                action: "add", id: $0.id, contactId: $0.key.contactID, rule: $0.rule.description, dueAt: $0.dueAt,
+                state: $0.state.rawValue, reason: $0.reason)
+        }
+        lines += piece.retimings.map {
+            Line(action: "retime", id: $0.id, contactId: "", rule: "", dueAt: $0.dueAt, state: nil, reason: $0.reason)
+        }
+        lines += piece.cancellations.map {
+            Line(action: "cancel", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+        }
+        lines += piece.skips.map {
+            Line(action: "skip", id: $0.id, contactId: "", rule: "", dueAt: nil, state: nil, reason: $0.reason)
+        }
+        return lines
+    }
+
+    private static func show(_ piece: PlanDiff) {
+        func show(
+            _ action: String, _ id: String, _ dueAt: Date?, _ contactID: String, _ rule: String, _ reason: String
+        ) {
+            let due = dueAt.map(shortUTC) ?? ""
+            print("\(fit(action, 6)) \(id) \(fit(due, 16)) \(fit(contactID, 10)) \(fit(rule, 16)) \(reason)")
+        }
+        for added in piece.additions {
+            show("add", added.id, added.dueAt, added.key.contactID, added.rule.description, added.reason)
+        }
+        for retiming in piece.retimings { show("retime", retiming.id, retiming.dueAt, "", "", retiming.reason) }
+        for cancellation in piece.cancellations { show("cancel", cancellation.id, nil, "", "", cancellation.reason) }
+        for skip in piece.skips { show("skip", skip.id, nil, "", "", skip.reason) }
     }
 }

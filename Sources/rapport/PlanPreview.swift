@@ -84,16 +84,23 @@ extension Plan {
             printError("error: no campaign '\(name)' in the configuration")
             throw ExitCode.nothingMatched
         }
-        let report = try engine.plan(now: now, dryRun: true, explain: true)
         let rule = RuleID.campaign(name)
-        let added = report.diff.additions.filter { $0.rule == rule && $0.state != .skipped }
-        let kept = report.diff.unchanged.filter { $0.rule == rule }
-        let capped = report.diff.additions.filter { $0.rule == rule && $0.state == .skipped }
+        var added = 0
+        var kept = 0
+        var capped = 0
         var reasons: [String: Int] = [:]
-        for exclusion in report.diff.exclusions where exclusion.campaign == name {
-            let reason = exclusion.reason.hasPrefix("not in segment") ? "not in segment" : exclusion.reason
-            reasons[reason.hasPrefix("capped") ? "capped" : reason, default: 0] += 1
-        }
+        _ = try engine.plan(
+            now: now, dryRun: true, explain: true,
+            observe: { piece in
+                for planned in piece.additions where planned.rule == rule {
+                    if planned.state == .skipped { capped += 1 } else { added += 1 }
+                }
+                kept += piece.unchanged.count { $0.rule == rule }
+                for exclusion in piece.exclusions where exclusion.campaign == name {
+                    let reason = exclusion.reason.hasPrefix("not in segment") ? "not in segment" : exclusion.reason
+                    reasons[reason.hasPrefix("capped") ? "capped" : reason, default: 0] += 1
+                }
+            })
         if json {
             struct Preview: Encodable {
                 var campaign: String
@@ -108,12 +115,12 @@ extension Plan {
             print(
                 jsonText(
                     Preview(
-                        campaign: name, recipients: added.count + kept.count, alreadyPlanned: kept.count,
+                        campaign: name, recipients: added + kept, alreadyPlanned: kept,
                         excluded: reasons)))
             return
         }
-        print("campaign \(name): \(added.count + kept.count) recipients (\(kept.count) already planned)")
-        if !capped.isEmpty { print("  \(capped.count) would be skipped by a frequency cap") }
+        print("campaign \(name): \(added + kept) recipients (\(kept) already planned)")
+        if capped > 0 { print("  \(capped) would be skipped by a frequency cap") }
         for (reason, count) in reasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
             print("  excluded \(count): \(reason)")
         }

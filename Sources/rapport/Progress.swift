@@ -41,9 +41,14 @@ final class ProgressBar {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
-    /// Clears the bar's line.
-    func finish() {
+    /// Clears the bar's line, for lines printed while the work goes on; the next advance
+    /// draws it again.
+    func clear() {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        lastDrawn = started - .seconds(1)
     }
+
+    /// Clears the bar's line for good.
+    func finish() { clear() }
 }

@@ -71,6 +71,50 @@ import Testing
         }
     }
 
+    /// A plan handed over in pieces (so a large one is never held whole) is the plan made
+    /// whole: the same changes in the same order, whole contacts to a piece, and the
+    /// withdrawals for contacts gone from the data in the last one.
+    @Test(arguments: [UInt64(7), 8, 9])
+    func aPlanInPiecesIsThePlanWhole(seed: UInt64) {
+        let (contacts, policy) = Self.world(seed: seed)
+        var simulation = Simulation()
+        let start = Fixture.instant("2026-11-01T06:00:00Z")
+        simulation.run(
+            snapshot: Snapshot(contacts: contacts, source: "t"), policy: policy, from: start,
+            to: start.addingTimeInterval(10 * 86_400), step: 6 * 3600)
+        let snapshot = Snapshot(contacts: Array(contacts.dropLast(4)), source: "t")
+        // Eleven days on: some open messages are stale, some contacts are gone.
+        let now = start.addingTimeInterval(21 * 86_400)
+        let whole = Planner.plan(
+            snapshot: snapshot, history: simulation.history, policy: policy, now: now, explain: true)
+        var joined = PlanDiff()
+        var pieces: [PlanDiff] = []
+        var plannedSoFar: [Int] = []
+        Planner.plan(
+            snapshot: snapshot, history: simulation.history, policy: policy, now: now, explain: true, inPiecesOf: 3
+        ) { piece, planned in
+            pieces.append(piece)
+            plannedSoFar.append(planned)
+            joined.append(piece)
+        }
+        #expect(pieces.count > 2)
+        #expect(!whole.unchanged.isEmpty && !whole.cancellations.isEmpty)
+        #expect(joined.additions == whole.additions)
+        #expect(joined.unchanged == whole.unchanged)
+        #expect(joined.retimings == whole.retimings)
+        #expect(joined.cancellations == whole.cancellations)
+        #expect(joined.skips == whole.skips)
+        #expect(joined.exclusions == whole.exclusions)
+        #expect(plannedSoFar == plannedSoFar.sorted() && plannedSoFar.last == snapshot.contacts.count)
+        for piece in pieces.dropLast() {
+            #expect(piece.additions.count + piece.unchanged.count >= 3)
+        }
+        let owners = pieces.map { Set(($0.additions + $0.unchanged).map(\.key.contactID)) }
+        for (index, owner) in owners.enumerated() {
+            for later in owners[(index + 1)...] { #expect(owner.isDisjoint(with: later)) }
+        }
+    }
+
     @Test(arguments: [UInt64(4), 5, 6])
     func replanningIsANoOpAndContactOrderDoesNotMatter(seed: UInt64) {
         let (contacts, policy) = Self.world(seed: seed)

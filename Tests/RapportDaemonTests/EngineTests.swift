@@ -180,7 +180,7 @@ final class ScriptedTransport: Transport {
         #expect(throws: DataErrors.self) { try engine.reloadDataIfChanged() }
         #expect(engine.snapshot?.contacts.count == 2)
         let report = try engine.plan(now: now)
-        #expect(report.diff.cancellations.isEmpty)
+        #expect(report.planned.cancellations == 0)
         #expect(try engine.store.messages(matching: MessageFilter()).map(\.id) == before)
         // The same broken file is not re-read (and re-reported) on every tick.
         #expect(try engine.reloadDataIfChanged() == false)
