@@ -18,6 +18,26 @@ import Testing
         }
     }
 
+    /// Contacts are sorted by id whatever their order in the file (positions sorted, then
+    /// applied in place along their cycles), and each is found by its id.
+    @Test func aSnapshotHoldsItsContactsInIDOrder() {
+        var random = RecurrenceCrossCheckTests.Generator(state: 11)
+        for count in [0, 1, 2, 7, 200] {
+            let ids = (0..<count).map { String(format: "c-%04d", $0) }
+            for _ in 0..<5 {
+                var shuffled = ids
+                for index in shuffled.indices.reversed() where index > 0 {
+                    shuffled.swapAt(index, random.int(0...index))
+                }
+                let snapshot = Snapshot(
+                    contacts: shuffled.map { Fixture.customer($0, tags: ["t-\($0)"]) }, source: "t")
+                #expect(snapshot.contacts.map(\.id) == ids)
+                #expect(snapshot.contacts.map(\.tags) == ids.map { ["t-\($0)"] })
+                for id in ids { #expect(snapshot.contact(id: id)?.id == id) }
+            }
+        }
+    }
+
     @Test func readsAJSONArrayWithEveryField() throws {
         let snapshot = try parse(
             """
@@ -83,6 +103,21 @@ import Testing
                 "crm.csv:3: kind: 'partner' is not client or customer",
                 "crm.csv:4: email: 'not-an-address' is not an email address",
             ])
+    }
+
+    /// Every repeat of an id is reported at its own line, naming the first, in a file in id
+    /// order and in one that is not.
+    @Test func reportsEachRepeatedIDWithTheLineItFirstAppearedOn() {
+        let cases: [(ids: [String], expected: [(line: Int, id: String, first: Int)])] = [
+            (["c2", "c1", "c2", "c3", "c2", "c1"], [(4, "c2", 2), (6, "c2", 2), (7, "c1", 3)]),
+            (["a", "a", "b", "c", "c", "c"], [(3, "a", 2), (6, "c", 5), (7, "c", 5)]),
+        ]
+        for (ids, expected) in cases {
+            let text = "id,name,kind,timezone\n" + ids.map { "\($0),N,customer,UTC\n" }.joined()
+            #expect(
+                errors(text, "crm.csv")
+                    == expected.map { "crm.csv:\($0.line): id: duplicate id '\($0.id)' (first on line \($0.first))" })
+        }
     }
 
     @Test func reportsMalformedCSVRowsAndJSONRecordsByLine() {
