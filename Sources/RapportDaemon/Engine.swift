@@ -7,8 +7,8 @@ import RapportStore
 
 /// What one planning pass did.
 public struct PlanReport: Sendable {
-    /// What the plan changed (or, for a dry run, would change); the changes themselves went
-    /// by piece by piece, to the plan's `observe`.
+    /// How many changes the plan made (for a dry run, would make); the changes themselves
+    /// went, piece by piece, to the plan's `observe`.
     public var planned: PlanCounts
     public var applied: ApplySummary
     public var renderErrors: [RenderError]
