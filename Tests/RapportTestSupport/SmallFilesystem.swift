@@ -31,7 +31,9 @@ public final class SmallFilesystem {
     /// Fills what room is left with a file (until the write fails: no space left); its path.
     public func fill() throws -> String {
         let filler = path + "/filler"
-        guard let handle = fopen(filler, "w") else { throw Failure("cannot create \(filler)") }
+        // Close-on-exec ("e"): a process another test starts meanwhile must not inherit the
+        // file, or removing it would free no room while that process lives.
+        guard let handle = fopen(filler, "we") else { throw Failure("cannot create \(filler)") }
         defer { fclose(handle) }
         let chunk = [UInt8](repeating: 0x2E, count: 64 * 1_024)
         for _ in 0..<100_000 {
