@@ -84,10 +84,10 @@ struct Plan: ParsableCommand {
         }
         // Each piece of the plan as it is stored, one line a change: a plan of a large file
         // has a million, and is not held whole.
-        var lines: [Line] = []
+        var array = JSONArrayPrinter()
         let observe = { (piece: PlanDiff) in
             if json {
-                lines += Self.lines(of: piece)
+                for line in Self.lines(of: piece) { array.print(line) }
             } else {
                 bar?.clear()
                 Self.show(piece)
@@ -115,7 +115,7 @@ struct Plan: ParsableCommand {
             try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress, observe: observe)
         bar?.finish()
         if json {
-            print(jsonText(lines))
+            array.finish()
         } else {
             let planned = report.planned
             let verb = dryRun ? "would" : "did"

@@ -127,9 +127,33 @@ func operatorName(_ explicit: String?) -> String {
 func shortUTC(_ date: Date) -> String { UTCDigits.minutes(date) }
 
 /// Encodes a value as pretty JSON with sorted keys and ISO 8601 dates.
-func jsonText(_ value: some Encodable) -> String {
+func jsonText(_ value: some Encodable, encoder: JSONEncoder = jsonEncoder()) -> String {
+    String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+}
+
+/// The encoder of ``jsonText(_:encoder:)``: pretty JSON, sorted keys, ISO 8601 dates.
+func jsonEncoder() -> JSONEncoder {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    return encoder
+}
+
+/// Prints a JSON array an element at a time, laid out as ``jsonText(_:encoder:)`` lays out a
+/// whole array, so a long one (a plan of a large file) is never held whole.
+struct JSONArrayPrinter {
+    private let encoder = jsonEncoder()
+    private var count = 0
+
+    mutating func print(_ element: some Encodable) {
+        let text = jsonText(element, encoder: encoder).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "  " + $0 }.joined(separator: "\n")
+        Swift.print(count == 0 ? "[\n" : ",\n", text, separator: "", terminator: "")
+        count += 1
+    }
+
+    /// Closes the array (`[]` when nothing was printed).
+    func finish() {
+        Swift.print(count == 0 ? "[]" : "\n]")
+    }
 }

@@ -6,6 +6,31 @@ extension RapportCLITests {
     @Suite struct PlanFingerprint {
         static let unchanged = "nothing changed since the last plan"
 
+        /// `plan --json` prints the plan's lines as one JSON array, element by element as the
+        /// plan is stored: the same changes as the text lines, and `[]` for none.
+        @Test func theJSONPlanListsWhatTheTextPlanLists() throws {
+            let scratch = try Scratch("plan-json")
+            try scratch.write("contacts.csv", csv((0..<40).map { clientRow("c-\($0)", name: "Client \($0)") }))
+            let config = try scratch.write("rapport.toml", configuration(rest: maildirTransports))
+            let now = "2026-12-07T10:00:00Z"
+            let text = try rapport(["plan", "--dry-run", "--now", now, "--config", config])
+            let json = try rapport(["plan", "--dry-run", "--json", "--now", now, "--config", config])
+            try #require(text.status == 0 && json.status == 0, "\(text) \(json)")
+            let lines = text.stdout.split(separator: "\n").dropLast()
+            let array = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], "\(json.stdout)")
+            #expect(lines.count >= 40 && array.count == lines.count)
+            #expect(
+                array.map { "\($0["action"] ?? "") \($0["id"] ?? "")" }
+                    == lines.map { "\($0.split(separator: " ")[0]) \($0.split(separator: " ")[1])" })
+            #expect(array.allSatisfy { ($0["due_at"] as? String)?.hasSuffix("Z") == true })
+
+            let stored = try rapport(["plan", "--now", now, "--config", config])
+            try #require(stored.status == 0, "\(stored)")
+            let nothing = try rapport(["plan", "--force", "--json", "--now", now, "--config", config])
+            #expect(nothing.status == 0 && nothing.stdout == "[]\n", "\(nothing)")
+        }
+
         @Test func anUnchangedPlanIsSkippedAndEveryInputIsNoticed() throws {
             let scratch = try Scratch("fingerprint")
             try FileManager.default.copyItem(atPath: Paths.templates, toPath: scratch.file("templates"))
@@ -43,8 +68,8 @@ extension RapportCLITests {
             let template = scratch.file("templates/client-checkin.text.mustache")
             let text = try String(contentsOfFile: template, encoding: .utf8)
             try (text + "\nP.S. We moved offices.\n").write(toFile: template, atomically: true, encoding: .utf8)
-            let refreshed = try rapport(["plan", "--now", now, "--config", config, "--json"])
-            #expect(refreshed.stdout != "[]\n", "\(refreshed)")
+            // (Only re-rendered: no line to list, but no "nothing changed" either.)
+            #expect(!(try plan().contains(Self.unchanged)))
             #expect(try plan().contains(Self.unchanged))
 
             // The clock moves into another 15-minute period: planned again.
