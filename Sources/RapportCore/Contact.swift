@@ -64,34 +64,36 @@ public enum ContactStatus: String, Sendable, Codable, CaseIterable {
 
 /// One person in the relationship data, validated.
 public struct Contact: Sendable, Hashable {
+    // Stored widest first, the one-byte fields together before the dates: a contact is 224
+    // bytes inline, 264 in the order they were first declared (a million are held at once).
     public var id: String
     public var name: String
     public var email: String?
-    public var kind: ContactKind
     /// The IANA identifier of the contact's time zone, e.g. `Europe/London`.
     public var timeZone: TimeZone
     public var accountManager: AccountManager?
     public var tier: String?
-    public var marketingOptIn: Bool
-    /// The last real touchpoint (a meeting, a call) recorded in the CRM.
-    public var lastContactAt: Date?
+    /// The holiday region (`region`), e.g. `gb`; else the configured default.
+    public var region: String?
     public var tags: [String]
     public var projects: [Project]
+    /// Held by reference: few contacts have one, and inline it took 112 of a contact's 368
+    /// bytes (a plan holds a million contacts, twice).
+    private var sharedCheckinEvery: Shared<Cadence>?
+    /// Channel, language and check-in day and time, from the data.
+    public var preferences: ContactPreferences
+    public var kind: ContactKind
+    public var marketingOptIn: Bool
     public var status: ContactStatus
+    /// The last real touchpoint (a meeting, a call) recorded in the CRM.
+    public var lastContactAt: Date?
+    /// The customer's last purchase (`last_purchase_at`), for campaign segments.
+    public var lastPurchaseAt: Date?
     /// The client's own check-in cadence (`checkin_every`), over its tier's.
     public var checkinEvery: Cadence? {
         get { sharedCheckinEvery?.value }
         set { sharedCheckinEvery = newValue.map(Shared.init) }
     }
-    /// The holiday region (`region`), e.g. `gb`; else the configured default.
-    public var region: String?
-    /// The customer's last purchase (`last_purchase_at`), for campaign segments.
-    public var lastPurchaseAt: Date?
-    /// Channel, language and check-in day and time, from the data.
-    public var preferences: ContactPreferences
-    /// Held by reference: few contacts have one, and inline it took 112 of a contact's 368
-    /// bytes (a plan holds a million contacts, twice).
-    private var sharedCheckinEvery: Shared<Cadence>?
 
     public init(
         id: String, name: String, email: String?, kind: ContactKind, timeZone: TimeZone,
