@@ -114,28 +114,27 @@ public struct SnapshotParser: Sendable {
             preamble: scan?.preamble ?? 0)
     }
 
-    /// An id used a second time, on `line`; `first` is where it was first.
     /// An error for every contact whose id an earlier line has: `order` puts equal ids side by
     /// side, in file order (`nil`: the contacts are in that order).
     private static func duplicates(_ contacts: [Contact], lines: [Int], order: [Int]?, fileName: String)
         -> [DataError]
     {
         var errors: [DataError] = []
-        var first = 0
+        // The position of the first contact with the id at hand.
+        var first = order?.first ?? 0
         for rank in contacts.indices.dropFirst() {
             let position = order?[rank] ?? rank
-            if contacts[position].id == contacts[order?[first] ?? first].id {
+            if contacts[position].id == contacts[first].id {
                 errors.append(
-                    duplicate(
-                        contacts[position].id, fileName: fileName, line: lines[position],
-                        first: lines[order?[first] ?? first]))
+                    duplicate(contacts[position].id, fileName: fileName, line: lines[position], first: lines[first]))
             } else {
-                first = rank
+                first = position
             }
         }
         return errors
     }
 
+    /// An id used a second time, on `line`; `first` is where it was first.
     static func duplicate(_ id: String, fileName: String, line: Int, first: Int) -> DataError {
         DataError(file: fileName, line: line, field: "id", problem: "duplicate id '\(id)' (first on line \(first))")
     }

@@ -152,17 +152,11 @@ struct Plan: ParsableCommand {
     }
 
     private static func show(_ piece: PlanDiff) {
-        func show(
-            _ action: String, _ id: String, _ dueAt: Date?, _ contactID: String, _ rule: String, _ reason: String
-        ) {
-            let due = dueAt.map(shortUTC) ?? ""
-            print("\(fit(action, 6)) \(id) \(fit(due, 16)) \(fit(contactID, 10)) \(fit(rule, 16)) \(reason)")
+        for line in lines(of: piece) {
+            let due = line.dueAt.map(shortUTC) ?? ""
+            print(
+                "\(fit(line.action, 6)) \(line.id) \(fit(due, 16)) \(fit(line.contactId, 10)) \(fit(line.rule, 16)) "
+                    + line.reason)
         }
-        for added in piece.additions {
-            show("add", added.id, added.dueAt, added.key.contactID, added.rule.description, added.reason)
-        }
-        for retiming in piece.retimings { show("retime", retiming.id, retiming.dueAt, "", "", retiming.reason) }
-        for cancellation in piece.cancellations { show("cancel", cancellation.id, nil, "", "", cancellation.reason) }
-        for skip in piece.skips { show("skip", skip.id, nil, "", "", skip.reason) }
     }
 }

@@ -40,14 +40,22 @@ import Testing
         return (contacts, policy)
     }
 
+    /// `contacts` planned, applied and sent every `step` for `days` from `start`.
+    static func simulated(
+        _ contacts: [Contact], _ policy: Policy, from start: Date, days: Int, step: TimeInterval
+    ) -> Simulation {
+        var simulation = Simulation()
+        simulation.run(
+            snapshot: Snapshot(contacts: contacts, source: "t"), policy: policy, from: start,
+            to: start.addingTimeInterval(Double(days) * 86_400), step: step)
+        return simulation
+    }
+
     @Test(arguments: [UInt64(1), 2, 3])
     func capsQuietHoursAndHolidaysHoldOverMonths(seed: UInt64) {
         let (contacts, policy) = Self.world(seed: seed)
-        var simulation = Simulation()
-        let start = Fixture.instant("2026-11-01T00:00:00Z")
-        simulation.run(
-            snapshot: Snapshot(contacts: contacts, source: "t"), policy: policy, from: start,
-            to: start.addingTimeInterval(120 * 86_400), step: 4 * 3600)
+        let simulation = Self.simulated(
+            contacts, policy, from: Fixture.instant("2026-11-01T00:00:00Z"), days: 120, step: 4 * 3600)
         #expect(simulation.sent.count > 50)
         let byContact = Dictionary(grouping: simulation.sent, by: \.key.contactID)
         for contact in contacts {
@@ -77,11 +85,8 @@ import Testing
     @Test(arguments: [UInt64(7), 8, 9])
     func aPlanInPiecesIsThePlanWhole(seed: UInt64) {
         let (contacts, policy) = Self.world(seed: seed)
-        var simulation = Simulation()
         let start = Fixture.instant("2026-11-01T06:00:00Z")
-        simulation.run(
-            snapshot: Snapshot(contacts: contacts, source: "t"), policy: policy, from: start,
-            to: start.addingTimeInterval(10 * 86_400), step: 6 * 3600)
+        let simulation = Self.simulated(contacts, policy, from: start, days: 10, step: 6 * 3600)
         let snapshot = Snapshot(contacts: Array(contacts.dropLast(4)), source: "t")
         // Eleven days on: some open messages are stale, some contacts are gone.
         let now = start.addingTimeInterval(21 * 86_400)
