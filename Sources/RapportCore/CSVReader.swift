@@ -21,9 +21,12 @@ public struct CSVReader: Sequence, IteratorProtocol {
     private var line = 1
     public private(set) var error: SyntaxError?
 
-    public init(_ bytes: [UInt8]) {
+    /// A reader of `bytes`, which start on line `firstLine` of their file (a piece of a file
+    /// read piece by piece starts on a later line).
+    public init(_ bytes: [UInt8], firstLine: Int = 1) {
+        line = firstLine
         // Skip a UTF-8 byte order mark, which spreadsheet exports like to add.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+        if firstLine == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             self.bytes = Array(bytes.dropFirst(3))
         } else {
             self.bytes = bytes

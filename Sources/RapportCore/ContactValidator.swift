@@ -6,6 +6,9 @@ struct ContactValidator {
     let defaultTimeZone: TimeZone?
     private(set) var errors: [DataError] = []
     private var zones: [String: TimeZone] = [:]
+    /// Tag lists and account managers repeat across contacts: each is held once.
+    private var tagLists = Interner<[String]>()
+    private var managers = Interner<AccountManager>()
 
     init(file: String, defaultTimeZone: TimeZone?) {
         self.file = file
@@ -50,7 +53,7 @@ struct ContactValidator {
             fail("timezone", "required (an IANA name such as Europe/London)")
         }
 
-        let manager = accountManager(fields, line: line)
+        let manager = accountManager(fields, line: line).map { managers.shared($0) }
         let tier = text(fields["tier"], field: "tier", line: line)
         let optIn = bool(fields["marketing_opt_in"], field: "marketing_opt_in", line: line) ?? false
         var lastContact: Date?
@@ -60,7 +63,8 @@ struct ContactValidator {
                 fail("last_contact_at", "'\(value)' is not an ISO 8601 date or date-time")
             }
         }
-        let tags = list(fields["tags"], field: "tags", line: line)
+        var tags = list(fields["tags"], field: "tags", line: line)
+        if !tags.isEmpty { tags = tagLists.shared(tags) }
         let projects = projects(fields["projects"], line: line)
         var status = ContactStatus.active
         if let raw = text(fields["status"], field: "status", line: line)?.trimmingWhitespace(),

@@ -16,12 +16,16 @@ public enum DataRecords {
     /// Blank lines are not records. A bad CSV or JSON Lines record is not an error here: it is
     /// parsed, and reported, like any changed record. A JSON array that cannot be split into
     /// elements is: read as "no records", it would withdraw every contact.
-    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format, fileName: String) throws(DataError)
-        -> Scan
+    ///
+    /// A piece of a file read piece by piece (``DataFileReader``) is scanned as it comes:
+    /// `firstLine` is the line it starts on, and only the piece that starts the file (line 1)
+    /// holds a CSV header.
+    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format, fileName: String, firstLine: Int = 1)
+        throws(DataError) -> Scan
     {
         switch format {
-        case .csv: return scanCSV(bytes)
-        case .jsonLines: return Scan(header: nil, records: scanLines(bytes))
+        case .csv: return scanCSV(bytes, firstLine: firstLine)
+        case .jsonLines: return Scan(header: nil, records: scanLines(bytes, firstLine: firstLine))
         case .json:
             let elements = try JSONArraySplitter.elements(of: bytes, fileName: fileName)
             return Scan(
@@ -41,14 +45,15 @@ public enum DataRecords {
     }
 
     /// CSV records end at a line break outside quotes; the first is the header.
-    private static func scanCSV(_ bytes: [UInt8]) -> Scan {
+    private static func scanCSV(_ bytes: [UInt8], firstLine: Int) -> Scan {
         var records: [DataRecord] = []
         records.reserveCapacity(bytes.count / 64)
         var header: Range<Int>?
+        var inHeader = firstLine == 1
         bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
-            var position = buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-            var line = 1
+            var position = inHeader && buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            var line = firstLine
             while position < count {
                 let start = position
                 let startLine = line
@@ -67,8 +72,9 @@ public enum DataRecords {
                 position += 1  // past the line break
                 if end > start, buffer[end - 1] == 0x0D { end -= 1 }
                 let range = start..<end
-                if header == nil {
+                if inHeader {
                     header = range
+                    inHeader = false
                 } else if !range.isEmpty {
                     records.append(DataRecord(line: startLine, range: range, digest: digest(buffer, range)))
                 }
@@ -80,13 +86,13 @@ public enum DataRecords {
     }
 
     /// JSON Lines: a record a line, blank lines skipped.
-    private static func scanLines(_ bytes: [UInt8]) -> [DataRecord] {
+    private static func scanLines(_ bytes: [UInt8], firstLine: Int) -> [DataRecord] {
         var records: [DataRecord] = []
         records.reserveCapacity(bytes.count / 64)
         bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
             var position = 0
-            var line = 0
+            var line = firstLine - 1
             while position < count {
                 line += 1
                 let start = position

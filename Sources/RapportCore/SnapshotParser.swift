@@ -31,23 +31,38 @@ public struct SnapshotParser: Sendable {
 
     /// Parses and validates a whole file.
     public func parse(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> Snapshot {
-        try parse(bytes, fileName: fileName, indexing: nil).snapshot
+        var whole: DataPiece? = DataPiece(bytes: bytes)
+        return try parse(fileName: fileName, indexing: false, size: bytes.count) { () throws(DataError) in
+            defer { whole = nil }
+            return whole
+        }.snapshot
     }
 
     /// Parses and validates a whole file, and indexes its records for
     /// ``parseChanges(_:fileName:since:preamble:including:)``.
     public func parseIndexed(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> IndexedSnapshot {
-        // A file the scan cannot split is not one the parser accepts either: it reports why.
-        let scan = Format(fileName: fileName).flatMap { try? DataRecords.scan(bytes, format: $0, fileName: fileName) }
-        return try parse(bytes, fileName: fileName, indexing: scan)
+        var whole: DataPiece? = DataPiece(bytes: bytes)
+        return try parse(fileName: fileName, indexing: true, size: bytes.count) { () throws(DataError) in
+            defer { whole = nil }
+            return whole
+        }
+    }
+
+    /// Parses, validates and indexes a file read piece by piece: each piece is scanned and
+    /// parsed as it comes and then dropped, so only the contacts are held.
+    /// - Parameter size: the file's size, to size the contacts' array from the first piece.
+    public func parseIndexed(
+        fileName: String, size: Int, pieces next: () throws(DataError) -> DataPiece?
+    ) throws(DataErrors) -> IndexedSnapshot {
+        try parse(fileName: fileName, indexing: true, size: size, pieces: next)
     }
 
     /// A full parse; with `indexing`, the record of each contact too: the scan's records in
     /// file order, each with the id its bytes made. Where the scan and the parser disagree
     /// about where a record is, the file goes unindexed.
-    private func parse(_ bytes: [UInt8], fileName: String, indexing scan: DataRecords.Scan?) throws(DataErrors)
-        -> IndexedSnapshot
-    {
+    private func parse(
+        fileName: String, indexing: Bool, size: Int, pieces next: () throws(DataError) -> DataPiece?
+    ) throws(DataErrors) -> IndexedSnapshot {
         guard let format = Format(fileName: fileName) else {
             throw DataErrors([
                 DataError(
@@ -60,16 +75,13 @@ public struct SnapshotParser: Sendable {
         /// The line of each contact, for duplicate ids: found once the contacts are in id order,
         /// instead of by a table of ids (60 MB at a million contacts, held with the file).
         var lines: [Int] = []
-        if format != .json {
-            // A record a line (give or take a header and quoted line breaks): the arrays are
-            // made once at their size instead of doubling their way there.
-            let count = bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
-            contacts.reserveCapacity(count + 1)
-            lines.reserveCapacity(count + 1)
-        }
         var errors: [DataError] = []
         var index = RecordIndex()
-        var indexed = scan != nil
+        var indexed = indexing
+        var preamble: UInt64 = 0
+        var recordCount = 0
+        /// The records the scan found in the piece being parsed, and the next one to match.
+        var records: [DataRecord] = []
         var cursor = 0
         // Each record is validated as it is read and then dropped: a million rows never sit in
         // memory as field dictionaries next to the contacts made from them.
@@ -77,7 +89,7 @@ public struct SnapshotParser: Sendable {
             guard let contact = validator.contact(from: fields, line: line) else { return }
             contacts.append(contact)
             lines.append(line)
-            guard let records = scan?.records, indexed else { return }
+            guard indexed else { return }
             while cursor < records.count, records[cursor].line < line { cursor += 1 }
             if cursor < records.count, records[cursor].line == line {
                 index.append(digest: records[cursor].digest, id: contact.id)
@@ -86,16 +98,49 @@ public struct SnapshotParser: Sendable {
                 indexed = false
             }
         }
+        var columns: [String]?
         do {
-            switch format {
-            case .json: try Self.forEachJSONArrayRecord(bytes, fileName: fileName, take)
-            case .jsonLines: try Self.forEachJSONLinesRecord(bytes, fileName: fileName, take)
-            case .csv: try Self.forEachCSVRecord(bytes, fileName: fileName, take)
+            while let piece = try next() {
+                if contacts.capacity == 0, format != .json {
+                    // A record a line (give or take a header and quoted line breaks), the
+                    // file's lines estimated from its first piece with room to spare: the
+                    // arrays are made once at their size instead of doubling their way there
+                    // (room never written takes no memory).
+                    let breaks = piece.bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+                    let estimate =
+                        breaks + 1 + (breaks + 1) * max(size - piece.bytes.count, 0) * 3 / 2 / max(piece.bytes.count, 1)
+                    contacts.reserveCapacity(estimate)
+                    lines.reserveCapacity(estimate)
+                }
+                if indexed {
+                    // A file the scan cannot split is not one the parser accepts either: it
+                    // reports why.
+                    if let scan = try? DataRecords.scan(
+                        piece.bytes, format: format, fileName: fileName, firstLine: piece.firstLine)
+                    {
+                        if piece.firstLine == 1 { preamble = scan.preamble }
+                        records = scan.records
+                        recordCount += records.count
+                    } else {
+                        indexed = false
+                        records = []
+                    }
+                    cursor = 0
+                }
+                switch format {
+                case .json: try Self.forEachJSONArrayRecord(piece.bytes, fileName: fileName, take)
+                case .jsonLines:
+                    try Self.forEachJSONLinesRecord(piece.bytes, fileName: fileName, firstLine: piece.firstLine, take)
+                case .csv:
+                    columns = try Self.forEachCSVRecord(
+                        piece.bytes, fileName: fileName, firstLine: piece.firstLine, columns: columns, take)
+                }
             }
         } catch {
             // A file that cannot be read to its end is reported as that alone.
             throw DataErrors([error])
         }
+        records = []
         let order = Snapshot.idOrder(of: contacts)
         errors += Self.duplicates(contacts, lines: lines, order: order, fileName: fileName)
         lines = []
@@ -108,10 +153,10 @@ public struct SnapshotParser: Sendable {
         var valid: [Contact] = []
         swap(&valid, &contacts)
         if let order { Snapshot.arrange(&valid, in: order) }
-        indexed = indexed && index.count == valid.count && scan?.records.count == valid.count
+        indexed = indexed && index.count == valid.count && recordCount == valid.count
         return IndexedSnapshot(
             snapshot: Snapshot(contacts: consume valid, source: fileName), index: indexed ? index : nil,
-            preamble: scan?.preamble ?? 0)
+            preamble: preamble)
     }
 
     /// An error for every contact whose id an earlier line has: `order` puts equal ids side by
@@ -149,22 +194,28 @@ public struct SnapshotParser: Sendable {
     /// Calls `body` with each record of a file's rows: its line and its fields by name.
     typealias RecordHandler = (_ line: Int, _ fields: [String: RawValue]) -> Void
 
-    static func forEachCSVRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
-        var reader = CSVReader(bytes)
-        guard let header = reader.next() else {
-            if let error = reader.error {
-                throw DataError(file: fileName, line: error.line, field: nil, problem: error.problem)
-            }
-            return
+    /// Reads the rows of `bytes`, which start on line `firstLine`: the header first when that
+    /// is 1, else rows of the `columns` an earlier piece's header named.
+    /// - Returns: the columns, or `nil` when the file has no header.
+    @discardableResult
+    static func forEachCSVRecord(
+        _ bytes: [UInt8], fileName: String, firstLine: Int = 1, columns: [String]? = nil, _ body: RecordHandler
+    ) throws(DataError) -> [String]? {
+        var reader = CSVReader(bytes, firstLine: firstLine)
+        var columns = columns
+        if columns == nil, let header = reader.next() {
+            columns = csvColumns(header)
         }
-        let columns = csvColumns(header)
-        while let row = reader.next() {
-            if row.fields.count == 1 && row.fields[0].isEmpty { continue }  // blank line
-            body(row.line, try csvFields(row, columns: columns, fileName: fileName))
+        if let columns {
+            while let row = reader.next() {
+                if row.fields.count == 1 && row.fields[0].isEmpty { continue }  // blank line
+                body(row.line, try csvFields(row, columns: columns, fileName: fileName))
+            }
         }
         if let error = reader.error {
             throw DataError(file: fileName, line: error.line, field: nil, problem: error.problem)
         }
+        return columns
     }
 
     /// The column names of a CSV header: trimmed and lowercased.
@@ -188,8 +239,10 @@ public struct SnapshotParser: Sendable {
         return fields
     }
 
-    static func forEachJSONLinesRecord(_ bytes: [UInt8], fileName: String, _ body: RecordHandler) throws(DataError) {
-        var lineNumber = 0
+    static func forEachJSONLinesRecord(
+        _ bytes: [UInt8], fileName: String, firstLine: Int = 1, _ body: RecordHandler
+    ) throws(DataError) {
+        var lineNumber = firstLine - 1
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }

@@ -32,10 +32,43 @@ public final class DataSource {
     }
 
     /// Reads and validates the whole file.
+    ///
+    /// The file is read a few megabytes at a time (``DataFileReader``), each piece parsed and
+    /// dropped, and hashed as it goes unless ``contentHash()`` just hashed it: at a million
+    /// contacts its 155 MB are never held beside the contacts.
     public func load() throws(DataErrors) -> Snapshot {
-        let bytes = try readFile()
-        let parsed = try parser.parseIndexed(bytes, fileName: path)
-        loaded(bytes)
+        readAhead = nil
+        let stampBefore = currentStamp()
+        guard let format = SnapshotParser.Format(fileName: path),
+            let reader = DataFileReader(path: path, format: format)
+        else {
+            // An unknown format is the parser's to report; a file that cannot be opened, ours.
+            return try parser.parse(readFile(), fileName: path)
+        }
+        var digester: FileDigester?
+        if hashed == nil || hashed?.stamp != stampBefore {
+            digester = FileDigester(size: reader.sizeAtOpen)
+            reader.observe = { digester?.update($0) }
+        }
+        let parsed = try parser.parseIndexed(fileName: path, size: reader.sizeAtOpen) { () throws(DataError) in
+            do throws(DataFileReadError) {
+                return try reader.next()
+            } catch {
+                throw DataError(file: path, line: 0, field: nil, problem: error.description)
+            }
+        }
+        reader.observe = nil
+        stamp = currentStamp()
+        if let hashed, hashed.stamp == stampBefore, stamp == stampBefore {
+            loadedHash = hashed.hash
+        } else if let hash = digester?.finalize(count: reader.bytesRead), stamp == stampBefore, let stamp {
+            loadedHash = hash
+            hashed = (stamp, hash)
+        } else {
+            // Changed while it was read: a hash no later read of the file can match, so the
+            // next tick plans it again.
+            loadedHash = "changed while read \(UUID())"
+        }
         loadedIndex = parsed.index
         loadedPreamble = parsed.preamble
         return parsed.snapshot
@@ -132,6 +165,38 @@ public final class DataSource {
             combined.update(data: Array("\(raw.count)\n".utf8))
             combined.update(data: Array(first))
             combined.update(data: Array(second!))
+            return hexDigits(combined.finalize())
+        }
+    }
+
+    /// ``digest(of:)`` of a file's bytes, fed as they are read: the halves are hashed one after
+    /// the other (split where the size the file had when opened puts the middle).
+    struct FileDigester {
+        let size: Int
+        private var whole = SHA256()
+        private var second = SHA256()
+        private var offset = 0
+
+        init(size: Int) {
+            self.size = size
+        }
+
+        mutating func update(_ block: UnsafeRawBufferPointer) {
+            let middle = size >= 16 << 20 ? size / 2 : Int.max
+            let split = min(max(middle - offset, 0), block.count)
+            if split > 0 { whole.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[..<split])) }
+            if split < block.count { second.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[split...])) }
+            offset += block.count
+        }
+
+        /// The digest; `nil` when `count` bytes were read, not the size the file had when opened.
+        func finalize(count: Int) -> String? {
+            guard count == size, count == offset else { return nil }
+            guard size >= 16 << 20 else { return hexDigits(whole.finalize()) }
+            var combined = SHA256()
+            combined.update(data: Array("\(size)\n".utf8))
+            combined.update(data: Array(whole.finalize()))
+            combined.update(data: Array(second.finalize()))
             return hexDigits(combined.finalize())
         }
     }

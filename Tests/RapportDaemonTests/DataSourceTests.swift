@@ -4,15 +4,16 @@ import Testing
 
 @testable import RapportDaemon
 
-/// The data file is read once per plan: the bytes read to hash it serve the load that follows,
-/// but only while the file is as it was then.
+/// The data file is hashed once per plan: the hash taken to decide whether to plan serves the
+/// load that follows (which reads the file piece by piece), but only while the file is as it
+/// was then; a load without one hashes the file as it reads it.
 @Suite struct DataSourceTests {
     func csv(_ ids: [String]) -> String {
         (["id,name,email,kind,timezone"] + ids.map { "\($0),Name \($0),\($0)@example.com,client,UTC" })
             .joined(separator: "\n") + "\n"
     }
 
-    @Test func theHashedBytesServeTheNextLoad() throws {
+    @Test func theHashServesTheNextLoad() throws {
         let sandbox = Sandbox()
         sandbox.write("contacts.csv", csv(["a", "b"]))
         let source = DataSource(path: sandbox.path("contacts.csv"), parser: SnapshotParser())
@@ -33,6 +34,16 @@ import Testing
         #expect(snapshot.contacts.map(\.id) == ["a", "b", "c"])
         #expect(source.loadedHash != before)
         #expect(source.loadedHash == source.contentHash())
+    }
+
+    @Test func aLoadHashesTheFileAsItReadsIt() throws {
+        let sandbox = Sandbox()
+        let text = csv((1...500).map { "c\($0)" })
+        sandbox.write("contacts.csv", text)
+        let source = DataSource(path: sandbox.path("contacts.csv"), parser: SnapshotParser())
+        #expect(try source.load().contacts.count == 500)
+        #expect(source.loadedHash == DataSource.digest(of: Array(text.utf8)))
+        #expect(source.loadedIndex?.count == 500)
     }
 
     @Test func droppedBytesAreReadAgainFromTheFile() throws {
@@ -74,5 +85,25 @@ import Testing
         #expect(DataSource.digest(of: swapped) != DataSource.digest(of: other))
         // One byte more is another file.
         #expect(DataSource.digest(of: bytes + [0x61]) != digest)
+    }
+
+    /// Fed block by block as a file is read, the digest is the digest of the whole bytes, at
+    /// any block size and on either side of the 16 MiB line; a count other than the size the
+    /// file had when opened gives none.
+    @Test func aFileHashedAsItIsReadHasTheDigestOfItsBytes() {
+        for size in [0, 3, 16 << 20, (16 << 20) + 7] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            for block in [1 << 20, (4 << 20) + 1, 7_777_777] {
+                var digester = DataSource.FileDigester(size: size)
+                var offset = 0
+                while offset < size {
+                    let end = min(offset + block, size)
+                    bytes[offset..<end].withUnsafeBytes { digester.update($0) }
+                    offset = end
+                }
+                #expect(digester.finalize(count: size) == DataSource.digest(of: bytes), "size \(size), block \(block)")
+                #expect(digester.finalize(count: size + 1) == nil)
+            }
+        }
     }
 }
