@@ -2,7 +2,9 @@ import Foundation
 
 /// What the planner needs to know about one message already in the outbox.
 public struct HistoryEntry: Sendable, Hashable {
-    public var id: String
+    /// The message's id (``MessageKey/id``), kept as its number.
+    private var idNumber: UInt64
+    public var id: String { MessageKey.id(of: idNumber) }
     public var key: MessageKey
     public var state: MessageState
     public var dueAt: Date
@@ -23,7 +25,7 @@ public struct HistoryEntry: Sendable, Hashable {
     ) {
         self.skippedAsStale = skippedAsStale
         self.dueSetByOperator = dueSetByOperator
-        self.id = key.id
+        self.idNumber = key.idNumber
         self.key = key
         self.state = state
         self.dueAt = dueAt
@@ -49,7 +51,19 @@ public struct History: Sendable {
         _ entries: [HistoryEntry] = [], touchpoints: [String: Date] = [:], optedOut: Set<String> = [],
         suppressed: Set<String> = []
     ) {
-        byContact = Dictionary(grouping: entries, by: \.key.contactID)
+        self.init(
+            grouped: Dictionary(grouping: entries, by: \.key.contactID), touchpoints: touchpoints, optedOut: optedOut,
+            suppressed: suppressed)
+    }
+
+    /// A history of entries already grouped by contact, each contact's in the order they were
+    /// read (a store reading a million messages groups them as it reads, instead of holding
+    /// them twice: as read and as grouped).
+    public init(
+        grouped byContact: [String: [HistoryEntry]], touchpoints: [String: Date] = [:], optedOut: Set<String> = [],
+        suppressed: Set<String> = []
+    ) {
+        self.byContact = byContact
         self.touchpoints = touchpoints
         self.optedOut = optedOut
         self.suppressed = suppressed

@@ -21,8 +21,18 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(contactID)|\(rule)|\(occurrence)" }
 
     /// 16 hex digits of SHA-256 over the key: short enough to type, 64 bits against collisions.
-    public var id: String {
-        let digest = SHA256.hash(data: Array(description.utf8))
-        return hexDigits(digest.prefix(8))
+    public var id: String { Self.id(of: idNumber) }
+
+    /// The number ``id`` writes in hex: what a million history entries hold instead of a
+    /// million 16-character strings (which do not fit a string's inline 15 bytes).
+    public var idNumber: UInt64 {
+        SHA256.hash(data: Array(description.utf8)).withUnsafeBytes { digest in
+            (0..<8).reduce(0) { $0 << 8 | UInt64(digest[$1]) }
+        }
+    }
+
+    /// The id an ``idNumber`` writes: its 16 hex digits.
+    public static func id(of number: UInt64) -> String {
+        hexDigits((0..<8).map { UInt8(truncatingIfNeeded: number >> (56 - 8 * $0)) })
     }
 }

@@ -180,7 +180,8 @@ extension Outbox: OperatorStore {
         try write("recording contact kinds") { db in
             var known: [String: String] = [:]
             if kinds.count > 20_000 {
-                for row in try db.fetchAll(sql: "SELECT contact_id, kind FROM contact_kind") {
+                // Row by row: a million rows fetched at once held a million row objects.
+                try db.forEachRow(sql: "SELECT contact_id, kind FROM contact_kind", arguments: []) { row in
                     known[row["contact_id"]] = row["kind"]
                 }
             } else {

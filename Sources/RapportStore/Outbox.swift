@@ -64,7 +64,7 @@ public final class Outbox: OutboxStore {
     /// The outbox as the planner needs it, for `contacts` only (and every one when `nil`).
     public func planningState(of contacts: [String]?) throws(StoreError) -> PlanningState {
         try read("reading the outbox for planning") { db in
-            var entries: [HistoryEntry] = []
+            var byContact: [String: [HistoryEntry]] = [:]
             var hashes: [String: String] = [:]
             var unrenderedDue: [String: Date] = [:]
             let columns = """
@@ -85,7 +85,7 @@ public final class Outbox: OutboxStore {
                     }
                     let key = MessageKey(contactID: row["contact_id"], rule: rule, occurrence: row["occurrence"])
                     let closedBy: String? = row["closed_by"]
-                    entries.append(
+                    byContact[key.contactID, default: []].append(
                         HistoryEntry(
                             key: key, state: state, dueAt: Self.date(row["due_at"]),
                             sentAt: Self.optionalDate(row["sent_at"]),
@@ -109,7 +109,8 @@ public final class Outbox: OutboxStore {
             let optedOut = Set(try db.fetchValues(String.self, sql: "SELECT contact_id FROM opt_out"))
             let suppressed = Set(try db.fetchValues(String.self, sql: "SELECT address_hash FROM suppression"))
             return PlanningState(
-                history: History(entries, touchpoints: touchpoints, optedOut: optedOut, suppressed: suppressed),
+                history: History(
+                    grouped: byContact, touchpoints: touchpoints, optedOut: optedOut, suppressed: suppressed),
                 sourceHashes: hashes, unrenderedDue: unrenderedDue)
         }
     }

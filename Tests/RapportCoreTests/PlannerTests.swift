@@ -257,6 +257,23 @@ import Testing
         #expect(key.id == MessageKey(contactID: "c1", rule: .progress(project: "p"), occurrence: "2026-11-30").id)
         #expect(key.id != MessageKey(contactID: "c1", rule: .progress(project: "p"), occurrence: "2026-12-07").id)
         #expect(RuleID(parsing: "campaign:winter sale") == .campaign("winter sale"))
+        // Ids are stored and sent (Message-ID, webhook-id): the first 16 hex digits of the
+        // key's SHA-256 (`printf '%s' 'c-0000002|campaign:winter-sale|once' | sha256sum`), the
+        // same whether read from the key or from a history entry, which holds it as a number.
+        let pinned = [
+            (
+                MessageKey(contactID: "c-0000002", rule: .campaign("winter-sale"), occurrence: "once"),
+                "3b13522ac3dfb927"
+            ),
+            (
+                MessageKey(contactID: "c-0000026", rule: .progress(project: "p-26-1"), occurrence: "2026-12-07"),
+                "02f191a23a086f81"
+            ),
+        ]
+        for (key, id) in pinned {
+            #expect(key.id == id)
+            #expect(HistoryEntry(key: key, state: .scheduled, dueAt: Date(timeIntervalSince1970: 0)).id == id)
+        }
     }
 
     @Test func retryBackoffGrowsAndIsCapped() {
