@@ -8,7 +8,7 @@ struct ContactValidator {
     private var zones: [String: TimeZone] = [:]
     /// Tag lists and account managers repeat across contacts: each is held once.
     private var tagLists = Interner<[String]>()
-    private var managers = Interner<AccountManager>()
+    private var managers = Interner<Shared<AccountManager>>()
 
     init(file: String, defaultTimeZone: TimeZone?) {
         self.file = file
@@ -53,7 +53,7 @@ struct ContactValidator {
             fail("timezone", "required (an IANA name such as Europe/London)")
         }
 
-        let manager = accountManager(fields, line: line).map { managers.shared($0) }
+        let manager = accountManager(fields, line: line)
         let tier = text(fields["tier"], field: "tier", line: line)
         let optIn = bool(fields["marketing_opt_in"], field: "marketing_opt_in", line: line) ?? false
         var lastContact: Date?
@@ -124,11 +124,13 @@ struct ContactValidator {
         }
 
         guard errors.count == errorCount, let id, let kind, let timeZone else { return nil }
-        return Contact(
-            id: id, name: name, email: email, kind: kind, timeZone: timeZone, accountManager: manager,
-            tier: tier, marketingOptIn: optIn, lastContactAt: lastContact, tags: tags, projects: projects,
-            status: status, checkinEvery: checkinEvery, region: region?.isEmpty == true ? nil : region,
-            lastPurchaseAt: lastPurchase, preferences: preferences)
+        var contact = Contact(
+            id: id, name: name, email: email, kind: kind, timeZone: timeZone, tier: tier, marketingOptIn: optIn,
+            lastContactAt: lastContact, tags: tags, projects: projects, status: status, checkinEvery: checkinEvery,
+            region: region?.isEmpty == true ? nil : region, lastPurchaseAt: lastPurchase, preferences: preferences)
+        // The clients of one manager share one copy of the manager.
+        contact.sharedAccountManager = manager.map { managers.shared(Shared($0)) }
+        return contact
     }
 
     // MARK: - Fields

@@ -124,12 +124,26 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// A time of day on a wall clock, to the minute.
 public struct LocalTime: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var hour: Int
-    public var minute: Int
+    // A byte each, not an `Int` each: every contact may carry one (`checkin_time`), and two
+    // `Int`s made a contact 16 bytes larger.
+    private var hourByte: UInt8
+    private var minuteByte: UInt8
+
+    /// 0 to 23.
+    public var hour: Int {
+        get { Int(hourByte) }
+        set { hourByte = UInt8(clamping: newValue) }
+    }
+
+    /// 0 to 59.
+    public var minute: Int {
+        get { Int(minuteByte) }
+        set { minuteByte = UInt8(clamping: newValue) }
+    }
 
     public init(hour: Int, minute: Int) {
-        self.hour = hour
-        self.minute = minute
+        hourByte = UInt8(clamping: hour)
+        minuteByte = UInt8(clamping: minute)
     }
 
     /// Parses `HH:MM` (24-hour clock).

@@ -125,8 +125,7 @@ public final class Engine {
         guard let fresh else { return false }
         snapshot = fresh
         do {
-            let kinds = Dictionary(fresh.contacts.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
-            for change in try store.recordKinds(kinds, at: Date()) {
+            for change in try store.recordKinds(fresh.contacts.lazy.map { ($0.id, $0.kind) }, at: Date()) {
                 logger.info(
                     "contact kind changed",
                     metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
@@ -260,8 +259,7 @@ public final class Engine {
             // What is held in memory is older than what is planned now: load it again when needed.
             snapshot = nil
         }
-        let kinds = Dictionary(changes.contacts.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
-        for change in try store.recordKinds(kinds, at: Date()) {
+        for change in try store.recordKinds(changes.contacts.lazy.map { ($0.id, $0.kind) }, at: Date()) {
             logger.info(
                 "contact kind changed",
                 metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])

@@ -107,8 +107,12 @@ public protocol OperatorStore: ConsentStore, EventStore {
     /// Audit events, oldest first.
     func auditEvents(matching filter: AuditFilter) throws(StoreError) -> [AuditEvent]
     /// Remembers each contact's kind and records every change as an event.
+    ///
+    /// - Parameter kinds: each contact's id and kind, each id once, in id order (a snapshot's
+    ///   contacts, mapped lazily: a million pairs are never gathered into a table).
     @discardableResult
-    func recordKinds(_ kinds: [String: ContactKind], at date: Date) throws(StoreError) -> [KindChange]
+    func recordKinds<Kinds: Collection<(String, ContactKind)>>(_ kinds: Kinds, at date: Date) throws(StoreError)
+        -> [KindChange]
     /// For each contact with messages: last sent, next due.
     func activity() throws(StoreError) -> [String: ContactActivity]
 }

@@ -176,37 +176,36 @@ extension Outbox: OperatorStore {
     }
 
     @discardableResult
-    public func recordKinds(_ kinds: [String: ContactKind], at date: Date) throws(StoreError) -> [KindChange] {
+    public func recordKinds<Kinds: Collection<(String, ContactKind)>>(_ kinds: Kinds, at date: Date)
+        throws(StoreError) -> [KindChange]
+    {
         try write("recording contact kinds") { db in
-            var known: [String: String] = [:]
+            var known: [String: ContactKind] = [:]
+            let remember = { (row: any StoreRow) in
+                if let kind = ContactKind(rawValue: row["kind"]) { known[row["contact_id"]] = kind }
+            }
             if kinds.count > 20_000 {
                 // Row by row: a million rows fetched at once held a million row objects.
-                try db.forEachRow(sql: "SELECT contact_id, kind FROM contact_kind", arguments: []) { row in
-                    known[row["contact_id"]] = row["kind"]
-                }
+                try db.forEachRow(sql: "SELECT contact_id, kind FROM contact_kind", arguments: [], remember)
             } else {
                 // A few contacts (a plan of the changes only): their rows, not a million.
-                for list in Self.inLists(Array(kinds.keys)) {
-                    for row in try db.fetchAll(
+                for list in Self.inLists(kinds.map(\.0)) {
+                    try db.forEachRow(
                         sql: "SELECT contact_id, kind FROM contact_kind WHERE contact_id IN (\(list.marks))",
-                        arguments: list.arguments)
-                    {
-                        known[row["contact_id"]] = row["kind"]
-                    }
+                        arguments: list.arguments, remember)
                 }
             }
             var changes: [KindChange] = []
             let now = date.timeIntervalSince1970
-            // Only what changed is sorted (the events' order) and written, one prepared statement.
-            let changed = kinds.filter { known[$0.key] != $0.value.rawValue }.sorted { $0.key < $1.key }
-            for (contact, kind) in changed {
+            // Only what changed is written, one prepared statement, in id order (the events').
+            for (contact, kind) in kinds where known[contact] != kind {
                 try db.executeCached(
                     sql: """
                         INSERT INTO contact_kind (contact_id, kind, since) VALUES (?, ?, ?)
                         ON CONFLICT (contact_id) DO UPDATE SET kind = excluded.kind, since = excluded.since
                         """,
                     arguments: [contact, kind.rawValue, now])
-                guard let previous = known[contact].flatMap(ContactKind.init(rawValue:)) else { continue }
+                guard let previous = known[contact] else { continue }
                 changes.append(KindChange(contactID: contact, from: previous, to: kind))
                 try db.executeCached(
                     sql:
