@@ -63,13 +63,7 @@ public struct SnapshotParser: Sendable {
     private func parse(
         fileName: String, indexing: Bool, size: Int, pieces next: () throws(DataError) -> DataPiece?
     ) throws(DataErrors) -> IndexedSnapshot {
-        guard let format = Format(fileName: fileName) else {
-            throw DataErrors([
-                DataError(
-                    file: fileName, line: 1, field: nil,
-                    problem: "unknown data format; use .json, .jsonl or .csv")
-            ])
-        }
+        guard let format = Format(fileName: fileName) else { throw DataErrors([Self.unknownFormat(fileName)]) }
         var validator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
         var contacts: [Contact] = []
         /// The line of each contact, for duplicate ids: found once the contacts are in id order,
@@ -157,6 +151,11 @@ public struct SnapshotParser: Sendable {
         return IndexedSnapshot(
             snapshot: Snapshot(contacts: consume valid, source: fileName), index: indexed ? index : nil,
             preamble: preamble)
+    }
+
+    /// The error for a file whose extension names no format.
+    public static func unknownFormat(_ fileName: String) -> DataError {
+        DataError(file: fileName, line: 1, field: nil, problem: "unknown data format; use .json, .jsonl or .csv")
     }
 
     /// An error for every contact whose id an earlier line has: `order` puts equal ids side by

@@ -39,14 +39,12 @@ public final class DataSource {
     public func load() throws(DataErrors) -> Snapshot {
         readAhead = nil
         let stampBefore = currentStamp()
-        guard let format = SnapshotParser.Format(fileName: path),
-            let reader = DataFileReader(path: path, format: format)
-        else {
-            // An unknown format is the parser's to report; a file that cannot be opened, ours.
-            return try parser.parse(readFile(), fileName: path)
+        guard let format = SnapshotParser.Format(fileName: path) else {
+            throw DataErrors([SnapshotParser.unknownFormat(path)])
         }
+        guard let reader = DataFileReader(path: path, format: format) else { throw Self.unreadable(path) }
         var digester: FileDigester?
-        if hashed == nil || hashed?.stamp != stampBefore {
+        if hashed?.stamp != stampBefore {
             digester = FileDigester(size: reader.sizeAtOpen)
             reader.observe = { digester?.update($0) }
         }
@@ -95,10 +93,12 @@ public final class DataSource {
             self.readAhead = nil
             if readAhead.stamp == currentStamp() { return readAhead.bytes }
         }
-        guard let bytes = Self.contents(of: path) else {
-            throw DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
-        }
+        guard let bytes = Self.contents(of: path) else { throw Self.unreadable(path) }
         return bytes
+    }
+
+    private static func unreadable(_ path: String) -> DataErrors {
+        DataErrors([DataError(file: path, line: 0, field: nil, problem: "cannot read the file")])
     }
 
     /// Notes the file's stamp and hash after a successful load (hashed again only when its

@@ -46,6 +46,24 @@ import Testing
         #expect(source.loadedIndex?.count == 500)
     }
 
+    @Test func aMissingFileOrAnUnknownFormatIsOneErrorNamingTheFile() {
+        let sandbox = Sandbox()
+        sandbox.write("contacts.yaml", "id: a\n")
+        for (name, problem) in [
+            ("missing.csv", "cannot read the file"),
+            ("contacts.yaml", "unknown data format; use .json, .jsonl or .csv"),
+        ] {
+            let source = DataSource(path: sandbox.path(name), parser: SnapshotParser())
+            #expect(throws: DataErrors.self) { try source.load() }
+            do {
+                _ = try source.load()
+            } catch {
+                #expect(error.errors.map(\.problem) == [problem])
+                #expect(error.errors.map(\.file) == [sandbox.path(name)])
+            }
+        }
+    }
+
     @Test func droppedBytesAreReadAgainFromTheFile() throws {
         let sandbox = Sandbox()
         sandbox.write("contacts.csv", csv(["a"]))
