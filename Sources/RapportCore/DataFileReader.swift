@@ -25,7 +25,8 @@ public struct DataPiece: Sendable {
 public final class DataFileReader {
     private let descriptor: Int32
     private let format: SnapshotParser.Format
-    /// Where each read lands: `readSize`, or less for a smaller file.
+    /// Where each read lands: `readSize`, or less for a file smaller than that (but never so
+    /// little that a file growing as it is read would be read a few bytes a call).
     private let block: UnsafeMutableRawBufferPointer
     /// Bytes read but not handed out yet: the start of a record whose end is still to come.
     private var pending: [UInt8] = []
@@ -54,7 +55,7 @@ public final class DataFileReader {
         self.format = format
         sizeAtOpen = Int(status.st_size)
         // One byte more than the file to see its end in the same round.
-        block = .allocate(byteCount: max(min(readSize, sizeAtOpen + 1), 1), alignment: 16)
+        block = .allocate(byteCount: max(min(readSize, max(sizeAtOpen + 1, 64 << 10)), 1), alignment: 16)
         // A JSON array is one piece: read into room for all of it.
         if format == .json { pending.reserveCapacity(sizeAtOpen + block.count) }
     }
