@@ -12,6 +12,11 @@ public struct DataPiece: Sendable {
         self.bytes = bytes
         self.firstLine = firstLine
     }
+
+    /// How many line breaks the piece holds: the next piece starts that many lines later.
+    public var lineBreaks: Int {
+        bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    }
 }
 
 /// Reads a data file a few megabytes at a time, each piece ending where a record ends, so that
@@ -80,13 +85,12 @@ public final class DataFileReader {
 
     /// Hands out `pending[..<end]` and keeps the rest.
     private func take(_ end: Int) -> DataPiece {
-        let rest = Array(pending[end...])
-        pending.removeSubrange(end...)
-        var bytes = rest
+        var bytes = Array(pending[end...])
         swap(&bytes, &pending)
+        bytes.removeSubrange(end...)
         searched -= end
         let piece = DataPiece(bytes: bytes, firstLine: nextLine)
-        nextLine += bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        nextLine += piece.lineBreaks
         return piece
     }
 

@@ -31,18 +31,19 @@ public struct SnapshotParser: Sendable {
 
     /// Parses and validates a whole file.
     public func parse(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> Snapshot {
-        var whole: DataPiece? = DataPiece(bytes: bytes)
-        return try parse(fileName: fileName, indexing: false, size: bytes.count) { () throws(DataError) in
-            defer { whole = nil }
-            return whole
-        }.snapshot
+        try parse(bytes, fileName: fileName, indexing: false).snapshot
     }
 
     /// Parses and validates a whole file, and indexes its records for
     /// ``parseChanges(_:fileName:since:preamble:including:)``.
     public func parseIndexed(_ bytes: [UInt8], fileName: String) throws(DataErrors) -> IndexedSnapshot {
+        try parse(bytes, fileName: fileName, indexing: true)
+    }
+
+    /// A whole file parsed as one piece.
+    private func parse(_ bytes: [UInt8], fileName: String, indexing: Bool) throws(DataErrors) -> IndexedSnapshot {
         var whole: DataPiece? = DataPiece(bytes: bytes)
-        return try parse(fileName: fileName, indexing: true, size: bytes.count) { () throws(DataError) in
+        return try parse(fileName: fileName, indexing: indexing, size: bytes.count) { () throws(DataError) in
             defer { whole = nil }
             return whole
         }
@@ -100,7 +101,7 @@ public struct SnapshotParser: Sendable {
                     // file's lines estimated from its first piece with room to spare: the
                     // arrays are made once at their size instead of doubling their way there
                     // (room never written takes no memory).
-                    let breaks = piece.bytes.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+                    let breaks = piece.lineBreaks
                     let estimate =
                         breaks + 1 + (breaks + 1) * max(size - piece.bytes.count, 0) * 3 / 2 / max(piece.bytes.count, 1)
                     contacts.reserveCapacity(estimate)
