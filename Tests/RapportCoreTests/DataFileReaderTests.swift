@@ -5,8 +5,14 @@ import Testing
 /// A data file read piece by piece parses as the whole file does: pieces end where records end
 /// (quoted line breaks, CRLF, a byte order mark, a record longer than a piece), carry their
 /// line numbers, and the contacts, the record index and the errors are the same.
-@Suite struct DataFileReaderTests {
+@Suite final class DataFileReaderTests {
     let parser = SnapshotParser()
+    /// Where this test writes its files, removed when it ends.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-reader-\(UUID())")
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
 
     static let csv = Array(
         ("\u{FEFF}id,name,email,kind,timezone,tags\r\n"
@@ -24,7 +30,6 @@ import Testing
         }.joined().utf8)
 
     func file(_ bytes: [UInt8], _ name: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-reader-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
