@@ -209,6 +209,17 @@ public struct RecordIndex: Sendable, Equatable {
         }
     }
 
+    /// The range of the id of the entry that starts at `offset`.
+    func idRange(at offset: Int) -> Range<Int> {
+        let length = bytes.withUnsafeBytes { raw in
+            Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt16.self)))
+        }
+        return (offset + 10)..<(offset + 10 + length)
+    }
+
+    /// Where the entry that starts at `offset` ends: where the next one starts.
+    func entryEnd(at offset: Int) -> Int { idRange(at: offset).upperBound }
+
     func id(at range: Range<Int>) -> String {
         String(decoding: bytes[range], as: UTF8.self)
     }

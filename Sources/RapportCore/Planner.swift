@@ -34,9 +34,28 @@ public enum Planner {
         snapshot: Snapshot, history: History, policy: Policy, now: Date, explain: Bool = false,
         inPiecesOf size: Int, consume: (PlanDiff, _ contactsPlanned: Int) throws -> Void
     ) rethrows {
+        var handed = false
         try plan(
-            snapshot.contacts, isInData: { snapshot.contact(id: $0) != nil }, history: history, policy: policy,
-            now: now, explain: explain, otherLoad: [:], pieceSize: size, consume: consume)
+            inIDOrder: {
+                defer { handed = true }
+                return handed ? nil : snapshot.contacts
+            }, history: history, policy: policy, now: now, explain: explain, otherLoad: [:], pieceSize: size,
+            consume: consume)
+    }
+
+    /// Plans every contact of the data as ``plan(snapshot:history:policy:now:explain:inPiecesOf:consume:)``
+    /// does, the contacts handed over a batch at a time by `next` (`nil`: no more), in id
+    /// order across batches: a file read piece by piece is planned without ever being held
+    /// whole. The contacts of `history` that no batch holds are withdrawn as removed from the
+    /// data, so every batch must have been handed over: a `next` that throws ends the plan
+    /// before any withdrawal.
+    public static func plan(
+        inIDOrder next: () throws -> [Contact]?, history: History, policy: Policy, now: Date,
+        inPiecesOf size: Int, consume: (PlanDiff, _ contactsPlanned: Int) throws -> Void
+    ) throws {
+        try plan(
+            inIDOrder: next, history: history, policy: policy, now: now, explain: false, otherLoad: [:],
+            pieceSize: size, consume: consume)
     }
 
     /// Plans only `contacts` (sorted by id): an incremental plan, of the contacts whose record
@@ -49,11 +68,17 @@ public enum Planner {
         changed contacts: [Contact], history: History, policy: Policy, now: Date,
         otherLoad: [String: [Int: Int]]
     ) -> PlanDiff {
-        let ids = Set(contacts.map(\.id))
+        var sorted: [Contact]? = contacts
+        if !contacts.indices.dropFirst().allSatisfy({ contacts[$0 - 1].id < contacts[$0].id }) {
+            sorted = contacts.sorted { $0.id < $1.id }
+        }
         var whole = PlanDiff()
         plan(
-            contacts, isInData: { ids.contains($0) }, history: history, policy: policy, now: now, explain: false,
-            otherLoad: otherLoad, pieceSize: .max, consume: { piece, _ in whole = piece })
+            inIDOrder: {
+                defer { sorted = nil }
+                return sorted
+            }, history: history, policy: policy, now: now, explain: false, otherLoad: otherLoad, pieceSize: .max,
+            consume: { piece, _ in whole = piece })
         return whole
     }
 
@@ -64,33 +89,52 @@ public enum Planner {
         return load
     }
 
+    /// The plan of the contacts `next` hands over, in id order, in pieces of `pieceSize`
+    /// messages. The contacts of `history` it never hands over are removed from the data: a
+    /// merge of the two id orders, so the contacts need not be held to be looked up.
     private static func plan(
-        _ contacts: [Contact], isInData: (String) -> Bool, history: History, policy: Policy, now: Date,
+        inIDOrder next: () throws -> [Contact]?, history: History, policy: Policy, now: Date,
         explain: Bool, otherLoad: [String: [Int: Int]], pieceSize: Int,
         consume: (PlanDiff, Int) throws -> Void
     ) rethrows {
         var diff = PlanDiff()
         var shared = SharedPlanningState(policy: policy, history: history, now: now, otherLoad: otherLoad)
-        for (index, contact) in contacts.enumerated() {
-            if diff.additions.count + diff.unchanged.count >= pieceSize {
-                try consume(diff, index)
-                diff = PlanDiff()
+        let known = history.byContact.keys.sorted()
+        var unseen = 0
+        var removed: [Cancellation] = []
+        /// Withdraws the open messages of the contacts in `history` before `id` (all that are
+        /// left when `nil`): no contact of the data has their ids.
+        func withdrawRemoved(before id: String?) {
+            while unseen < known.count, id.map({ known[unseen] < $0 }) ?? true {
+                for entry in history.entries(for: known[unseen]) where entry.state.isOpen {
+                    removed.append(Cancellation(id: entry.id, reason: "contact removed from the data"))
+                }
+                unseen += 1
             }
-            var planner = ContactPlanner(
-                contact: contact, campaigns: shared.campaigns, entries: history.entries(for: contact.id),
-                touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
-                suppressed: !history.suppressed.isEmpty
-                    && contact.email.map { history.suppressed.contains(SuppressedAddress.hash($0)) } == true,
-                policy: policy, now: now, explain: explain)
-            planner.plan(into: &diff, shared: &shared)
+            if let id, unseen < known.count, known[unseen] == id { unseen += 1 }
+        }
+        var planned = 0
+        while let batch = try next() {
+            for contact in batch {
+                if diff.additions.count + diff.unchanged.count >= pieceSize {
+                    try consume(diff, planned)
+                    diff = PlanDiff()
+                }
+                withdrawRemoved(before: contact.id)
+                var planner = ContactPlanner(
+                    contact: contact, campaigns: shared.campaigns, entries: history.entries(for: contact.id),
+                    touchpoint: history.touchpoints[contact.id], optedOut: history.optedOut.contains(contact.id),
+                    suppressed: !history.suppressed.isEmpty
+                        && contact.email.map { history.suppressed.contains(SuppressedAddress.hash($0)) } == true,
+                    policy: policy, now: now, explain: explain)
+                planner.plan(into: &diff, shared: &shared)
+                planned += 1
+            }
         }
         // Contacts that disappeared from the data: withdraw whatever was still to be sent.
-        for contactID in history.byContact.keys.sorted() where !isInData(contactID) {
-            for entry in history.entries(for: contactID) where entry.state.isOpen {
-                diff.cancellations.append(Cancellation(id: entry.id, reason: "contact removed from the data"))
-            }
-        }
-        try consume(diff, contacts.count)
+        withdrawRemoved(before: nil)
+        diff.cancellations += removed
+        try consume(diff, planned)
     }
 }
 

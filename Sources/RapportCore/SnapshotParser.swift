@@ -58,15 +58,45 @@ public struct SnapshotParser: Sendable {
         try parse(fileName: fileName, indexing: true, size: size, pieces: next)
     }
 
-    /// A full parse; with `indexing`, the record of each contact too: the scan's records in
-    /// file order, each with the id its bytes made. Where the scan and the parser disagree
-    /// about where a record is, the file goes unindexed.
+    /// A full parse, into a snapshot.
     private func parse(
         fileName: String, indexing: Bool, size: Int, pieces next: () throws(DataError) -> DataPiece?
     ) throws(DataErrors) -> IndexedSnapshot {
+        let parsed = try parse(fileName: fileName, indexing: indexing, outlining: false, size: size, pieces: next)
+        return IndexedSnapshot(
+            snapshot: Snapshot(contacts: parsed.contacts, source: fileName), index: parsed.index,
+            preamble: parsed.preamble)
+    }
+
+    /// What ``parse(fileName:indexing:outlining:size:pieces:)`` found.
+    struct Parsed {
+        var contacts: [Contact] = []
+        var index: RecordIndex?
+        var preamble: UInt64 = 0
+        /// Outlining: each contact's id (in `index`, whose digests are 0 when not `indexed`)
+        /// and kind, in file order, and whether the ids ascend.
+        var outlineIndex = RecordIndex()
+        var kinds: [ContactKind] = []
+        var inIDOrder = true
+    }
+
+    /// A full parse; with `indexing`, the record of each contact too: the scan's records in
+    /// file order, each with the id its bytes made. Where the scan and the parser disagree
+    /// about where a record is, the file goes unindexed.
+    ///
+    /// With `outlining`, no contact is kept: only its id and kind (``Parsed/outlineIndex``,
+    /// ``Parsed/kinds``). The ids must ascend for duplicates to be found: the first one out
+    /// of order ends the parse at the end of its piece, with ``Parsed/inIDOrder`` false.
+    func parse(
+        fileName: String, indexing: Bool, outlining: Bool, size: Int, pieces next: () throws(DataError) -> DataPiece?
+    ) throws(DataErrors) -> Parsed {
         guard let format = Format(fileName: fileName) else { throw DataErrors([Self.unknownFormat(fileName)]) }
         var validator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
         var contacts: [Contact] = []
+        var outline = Parsed()
+        /// Outlining: the last id and the line it was first on.
+        var previous: (id: String, line: Int)?
+        var outlined = 0
         /// The line of each contact, for duplicate ids: found once the contacts are in id order,
         /// instead of by a table of ids (60 MB at a million contacts, held with the file).
         var lines: [Int] = []
@@ -82,21 +112,38 @@ public struct SnapshotParser: Sendable {
         // memory as field dictionaries next to the contacts made from them.
         func take(_ line: Int, _ fields: [String: RawValue]) {
             guard let contact = validator.contact(from: fields, line: line) else { return }
-            contacts.append(contact)
-            lines.append(line)
-            guard indexed else { return }
-            while cursor < records.count, records[cursor].line < line { cursor += 1 }
-            if cursor < records.count, records[cursor].line == line {
-                index.append(digest: records[cursor].digest, id: contact.id)
-                cursor += 1
-            } else {
-                indexed = false
+            var digest: UInt64 = 0
+            if indexed {
+                while cursor < records.count, records[cursor].line < line { cursor += 1 }
+                if cursor < records.count, records[cursor].line == line {
+                    digest = records[cursor].digest
+                    cursor += 1
+                } else {
+                    indexed = false
+                }
             }
+            guard outlining else {
+                contacts.append(contact)
+                lines.append(line)
+                if indexed { index.append(digest: digest, id: contact.id) }
+                return
+            }
+            outlined += 1
+            outline.outlineIndex.append(digest: digest, id: contact.id)
+            outline.kinds.append(contact.kind)
+            if let last = previous {
+                if contact.id == last.id {
+                    errors.append(Self.duplicate(contact.id, fileName: fileName, line: line, first: last.line))
+                    return
+                }
+                if contact.id < last.id { outline.inIDOrder = false }
+            }
+            previous = (contact.id, line)
         }
         var columns: [String]?
         do {
-            while let piece = try next() {
-                if contacts.capacity == 0, format != .json {
+            while outline.inIDOrder, let piece = try next() {
+                if contacts.capacity == 0, outline.kinds.capacity == 0, format != .json {
                     // A record a line (give or take a header and quoted line breaks), the
                     // file's lines estimated from its first piece with room to spare: the
                     // arrays are made once at their size instead of doubling their way there
@@ -104,8 +151,12 @@ public struct SnapshotParser: Sendable {
                     let breaks = piece.lineBreaks
                     let estimate =
                         breaks + 1 + (breaks + 1) * max(size - piece.bytes.count, 0) * 3 / 2 / max(piece.bytes.count, 1)
-                    contacts.reserveCapacity(estimate)
-                    lines.reserveCapacity(estimate)
+                    if outlining {
+                        outline.kinds.reserveCapacity(estimate)
+                    } else {
+                        contacts.reserveCapacity(estimate)
+                        lines.reserveCapacity(estimate)
+                    }
                 }
                 if indexed {
                     // A file the scan cannot split is not one the parser accepts either: it
@@ -136,6 +187,14 @@ public struct SnapshotParser: Sendable {
             throw DataErrors([error])
         }
         records = []
+        if outlining {
+            errors.insert(contentsOf: validator.errors, at: 0)
+            guard outline.inIDOrder else { return outline }
+            if !errors.isEmpty { throw Self.inLineOrder(errors) }
+            outline.index = indexed && recordCount == outlined ? outline.outlineIndex : nil
+            outline.preamble = preamble
+            return outline
+        }
         let order = Snapshot.idOrder(of: contacts)
         errors += Self.duplicates(contacts, lines: lines, order: order, fileName: fileName)
         lines = []
@@ -149,9 +208,10 @@ public struct SnapshotParser: Sendable {
         swap(&valid, &contacts)
         if let order { Snapshot.arrange(&valid, in: order) }
         indexed = indexed && index.count == valid.count && recordCount == valid.count
-        return IndexedSnapshot(
-            snapshot: Snapshot(contacts: consume valid, source: fileName), index: indexed ? index : nil,
-            preamble: preamble)
+        outline.contacts = consume valid
+        outline.index = indexed ? index : nil
+        outline.preamble = preamble
+        return outline
     }
 
     /// The error for a file whose extension names no format.

@@ -232,7 +232,8 @@ public final class Daemon: @unchecked Sendable {
         // A rejected file still in place is not parsed again record by record: the full path
         // below reports it once and plans with the last good data.
         let contents = engine.dataContentHash()
-        if contents == nil || contents != rejectedContents {
+        let alreadyRejected = contents != nil && contents == rejectedContents
+        if !alreadyRejected {
             do {
                 if let report = try engine.planChanges(now: now) {
                     dataError = nil
@@ -240,8 +241,23 @@ public final class Daemon: @unchecked Sendable {
                     return report
                 }
             } catch is DataErrors {
-                // Reported, and remembered, by the full reload below.
+                // Reported, and remembered, by the full plan or reload below.
                 rejectedContents = contents
+            }
+        }
+        guard engine.snapshot != nil else {
+            // Nothing held (the usual case): everyone is planned as the file is read, unless
+            // this very file was rejected already.
+            guard !alreadyRejected else { return nil }
+            do {
+                let report = try engine.plan(now: now)
+                dataError = nil
+                rejectedContents = nil
+                return report
+            } catch let error as DataErrors {
+                rejected(error)
+                rejectedContents = contents
+                return nil
             }
         }
         reloadData(force: false)
@@ -254,15 +270,21 @@ public final class Daemon: @unchecked Sendable {
             // A file left as it was, rejected, is still rejected.
             if try engine.reloadData(force: force) { dataError = nil }
         } catch {
-            metrics.dataReloadFailed()
-            logger.error(
-                "data file rejected, keeping the last good data",
-                metadata: [
-                    "errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")",
-                ])
-            for problem in error.errors.prefix(20) { logger.error("\(problem)") }
-            dataError = "data file rejected: \(error.errors.first.map(\.description) ?? "")"
+            rejected(error)
         }
+    }
+
+    /// Reports a data file that failed validation; whatever was planned from the last good one
+    /// stays.
+    private func rejected(_ error: DataErrors) {
+        metrics.dataReloadFailed()
+        logger.error(
+            "data file rejected, keeping the last good data",
+            metadata: [
+                "errors": "\(error.errors.count)", "first": "\(error.errors.first.map(\.description) ?? "")",
+            ])
+        for problem in error.errors.prefix(20) { logger.error("\(problem)") }
+        dataError = "data file rejected: \(error.errors.first.map(\.description) ?? "")"
     }
 
     /// Reloads configuration, templates and data (always re-read); on any error the running

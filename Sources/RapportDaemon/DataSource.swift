@@ -31,12 +31,29 @@ public final class DataSource {
         self.parser = parser
     }
 
-    /// Reads and validates the whole file.
-    ///
-    /// The file is read a few megabytes at a time (``DataFileReader``), each piece parsed and
-    /// dropped, and hashed as it goes unless ``contentHash()`` just hashed it: at a million
-    /// contacts its 155 MB are never held beside the contacts.
-    public func load() throws(DataErrors) -> Snapshot {
+    /// Reads and validates the whole file without keeping its contacts: the first of the two
+    /// reads of a streamed full plan, which then reads the file again with
+    /// ``readContacts(_:)``. Sets ``loadedHash``, ``loadedIndex`` and ``loadedPreamble`` as
+    /// ``load()`` does.
+    /// - Returns: `nil` when the file cannot be streamed (a JSON array is one piece anyway; the
+    ///   ids of a CSV or JSON Lines file must ascend): ``load()`` it.
+    public func outline() throws(DataErrors) -> DataOutline? {
+        let outline = try readWhole { (format, reader) throws(DataErrors) -> DataOutline? in
+            guard format != .json else { return nil }
+            return try parser.outline(fileName: path, size: reader.sizeAtOpen) { () throws(DataError) in
+                try self.nextPiece(of: reader)
+            }
+        }
+        loadedIndex = outline?.index
+        loadedPreamble = outline?.preamble ?? 0
+        return outline
+    }
+
+    /// Reads the whole file with `parse`, hashing it as it is read unless ``contentHash()``
+    /// just hashed it; notes the file's stamp and hash when `parse` returns something.
+    private func readWhole<Parsed>(
+        _ parse: (SnapshotParser.Format, DataFileReader) throws(DataErrors) -> Parsed?
+    ) throws(DataErrors) -> Parsed? {
         readAhead = nil
         let stampBefore = currentStamp()
         guard let format = SnapshotParser.Format(fileName: path) else {
@@ -48,27 +65,71 @@ public final class DataSource {
             digester = FileDigester(size: reader.sizeAtOpen)
             reader.observe = { digester?.update($0) }
         }
-        let parsed = try parser.parseIndexed(fileName: path, size: reader.sizeAtOpen) { () throws(DataError) in
-            do throws(DataFileReadError) {
-                return try reader.next()
-            } catch {
-                throw DataError(file: path, line: 0, field: nil, problem: error.description)
-            }
-        }
+        let parsed = try parse(format, reader)
         reader.observe = nil
+        guard parsed != nil else { return nil }
+        noteLoaded(stampBefore: stampBefore, digest: digester?.finalize(count: reader.bytesRead))
+        return parsed
+    }
+
+    /// Reads the file again after ``outline()``, handing `plan` each piece's contacts; then,
+    /// if the file changed since it was outlined, ``loadedHash`` becomes one no later read can
+    /// match, so that the next tick plans again.
+    /// - Throws: the problems of a piece (the file changed into something invalid, or into
+    ///   ids out of order), which end the read.
+    public func readContacts(_ plan: (_ next: () throws -> [Contact]?) throws -> Void) throws {
+        let stampBefore = stamp
+        guard let format = SnapshotParser.Format(fileName: path),
+            let reader = DataFileReader(path: path, format: format)
+        else { throw Self.unreadable(path) }
+        var pieces = SnapshotParser.ContactPieces(parser: parser, fileName: path)
+        try plan {
+            guard let piece = try self.nextPiece(of: reader) else { return nil }
+            return try pieces.contacts(in: piece)
+        }
+        if currentStamp() != stampBefore {
+            loadedHash = "changed while read \(UUID())"
+        }
+    }
+
+    private func nextPiece(of reader: DataFileReader) throws(DataError) -> DataPiece? {
+        do throws(DataFileReadError) {
+            return try reader.next()
+        } catch {
+            throw DataError(file: path, line: 0, field: nil, problem: error.description)
+        }
+    }
+
+    /// Notes the stamp and hash of a file just read whole (`digest`: its bytes' digest, when
+    /// they were hashed as they were read and all of them were).
+    private func noteLoaded(stampBefore: FileStamp?, digest: String?) {
         stamp = currentStamp()
         if let hashed, hashed.stamp == stampBefore, stamp == stampBefore {
             loadedHash = hashed.hash
-        } else if let hash = digester?.finalize(count: reader.bytesRead), stamp == stampBefore, let stamp {
-            loadedHash = hash
-            hashed = (stamp, hash)
+        } else if let digest, stamp == stampBefore, let stamp {
+            loadedHash = digest
+            hashed = (stamp, digest)
         } else {
             // Changed while it was read: a hash no later read of the file can match, so the
             // next tick plans it again.
             loadedHash = "changed while read \(UUID())"
         }
-        loadedIndex = parsed.index
-        loadedPreamble = parsed.preamble
+    }
+
+    /// Reads and validates the whole file.
+    ///
+    /// The file is read a few megabytes at a time (``DataFileReader``), each piece parsed and
+    /// dropped, and hashed as it goes unless ``contentHash()`` just hashed it: at a million
+    /// contacts its 155 MB are never held beside the contacts.
+    public func load() throws(DataErrors) -> Snapshot {
+        let parsed = try readWhole { (_, reader) throws(DataErrors) -> IndexedSnapshot? in
+            try parser.parseIndexed(fileName: path, size: reader.sizeAtOpen) { () throws(DataError) in
+                try self.nextPiece(of: reader)
+            }
+        }
+        loadedIndex = parsed?.index
+        loadedPreamble = parsed?.preamble ?? 0
+        guard let parsed else { throw Self.unreadable(path) }
         return parsed.snapshot
     }
 

@@ -124,8 +124,14 @@ public final class Engine {
         }
         guard let fresh else { return false }
         snapshot = fresh
+        loaded(kinds: fresh.contacts.lazy.map { ($0.id, $0.kind) })
+        return true
+    }
+
+    /// Records the contacts' kinds (logging each change) and logs the load.
+    private func loaded<Kinds: Collection<(String, ContactKind)>>(kinds: Kinds) {
         do {
-            for change in try store.recordKinds(fresh.contacts.lazy.map { ($0.id, $0.kind) }, at: Date()) {
+            for change in try store.recordKinds(kinds, at: Date()) {
                 logger.info(
                     "contact kind changed",
                     metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
@@ -133,8 +139,7 @@ public final class Engine {
         } catch {
             logger.error("cannot record contact kinds", metadata: ["error": "\(error)"])
         }
-        logger.info("data loaded", metadata: ["file": "\(dataSource.path)", "contacts": "\(fresh.contacts.count)"])
-        return true
+        logger.info("data loaded", metadata: ["file": "\(dataSource.path)", "contacts": "\(kinds.count)"])
     }
 
     // MARK: - Planning
@@ -213,10 +218,22 @@ public final class Engine {
     ///   - progress: told `(planned, total)` contacts after each piece (for a progress bar).
     ///   - observe: told each piece of the plan once it is rendered and handed on to be stored
     ///     (the plan itself is not kept: see ``PlanReport/planned``).
+    ///
+    /// With no snapshot loaded (and no `explain`), the data file is read twice instead of
+    /// being loaded: validated whole first, keeping only the contacts' ids (nothing is planned
+    /// from a file with errors), then planned as it is read again, piece by piece
+    /// (``planStreamed(now:dryRun:progress:observe:)``). A file whose ids do not ascend, or a
+    /// JSON array, is loaded as a snapshot (``reloadData(force:)``) and planned from it.
     public func plan(
         now: Date, dryRun: Bool = false, explain: Bool = false, progress: ((Int, Int) -> Void)? = nil,
         observe: ((PlanDiff) -> Void)? = nil
     ) throws -> PlanReport {
+        if snapshot == nil, !explain,
+            let report = try planStreamed(now: now, dryRun: dryRun, progress: progress, observe: observe)
+        {
+            return report
+        }
+        if snapshot == nil { try reloadData(force: false) }
         guard let snapshot else { throw EngineError.noData }
         let state = try store.planningState()
         let policy = configuration.policy
@@ -228,6 +245,32 @@ public final class Engine {
                 try store(piece)
                 observe?(piece)
                 progress?(planned, snapshot.contacts.count)
+            }
+        }
+    }
+
+    /// Plans everyone from the data file as it is read, keeping no snapshot: the file is
+    /// validated whole first (``DataSource/outline()``: ids, kinds and the record index only),
+    /// then read again and planned a piece at a time, each piece stored as it is planned. At a
+    /// million contacts, the contacts are never all held at once.
+    /// - Returns: `nil` when the file cannot be read this way (see ``DataSource/outline()``).
+    private func planStreamed(
+        now: Date, dryRun: Bool, progress: ((Int, Int) -> Void)?, observe: ((PlanDiff) -> Void)?
+    ) throws -> PlanReport? {
+        guard let outline = try dataSource.outline() else { return nil }
+        loaded(kinds: outline.idsAndKinds)
+        let state = try store.planningState()
+        let policy = configuration.policy
+        let chunk = planChunk
+        return try store(against: state, now: now, dryRun: dryRun, storedIndex: nil) { store in
+            try dataSource.readContacts { next in
+                try Planner.plan(
+                    inIDOrder: next, history: state.history, policy: policy, now: now, inPiecesOf: chunk
+                ) { piece, planned in
+                    try store(piece)
+                    observe?(piece)
+                    progress?(planned, outline.count)
+                }
             }
         }
     }

@@ -93,26 +93,28 @@ struct Plan: ParsableCommand {
                 Self.show(piece)
             }
         }
-        var incremental: PlanReport?
+        let report: PlanReport
         do {
-            if !force, !dryRun, from == nil, campaign == nil {
+            if from != nil || campaign != nil {
+                try engine.reloadDataIfChanged()
+                if let from, let to {
+                    try simulate(engine, store: workspace.store, from: try parseDay(from), to: try parseDay(to))
+                } else if let campaign {
+                    try preview(campaign, engine: engine, now: instant)
+                }
+                return
+            }
+            var incremental: PlanReport?
+            if !force, !dryRun {
                 incremental = try engine.planChanges(now: instant, progress: progress, observe: observe)
             }
-            if incremental == nil { try engine.reloadDataIfChanged() }
+            // Everyone otherwise: the file read as it is planned, not loaded whole first.
+            report = try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress, observe: observe)
         } catch let error as DataErrors {
+            bar?.clear()
             for problem in error.errors { printError("error: \(problem)") }
             throw ExitCode.failure
         }
-        if let from, let to {
-            try simulate(engine, store: workspace.store, from: try parseDay(from), to: try parseDay(to))
-            return
-        }
-        if let campaign {
-            try preview(campaign, engine: engine, now: instant)
-            return
-        }
-        let report =
-            try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress, observe: observe)
         bar?.finish()
         if json {
             array.finish()

@@ -118,7 +118,6 @@ struct Run: ParsableCommand {
                 if let changes = try engine.planChanges(now: now) {
                     report = changes
                 } else {
-                    try engine.reloadDataIfChanged()
                     report = try engine.plan(now: now)
                 }
             } catch let error as DataErrors {

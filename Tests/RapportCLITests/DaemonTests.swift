@@ -40,17 +40,21 @@ extension RapportCLITests {
             usleep(2_500_000)
             #expect(daemon.stderr.components(separatedBy: "data file rejected").count == 2, "\(daemon.stderr)")
             #expect(daemon.stderr.contains("contacts.csv:7: timezone"), "\(daemon.stderr)")
+            // Nothing is planned from a rejected file: what was planned from the good one stays.
+            let afterRejection = daemon.stderr.components(separatedBy: "data file rejected").last ?? ""
+            #expect(!afterRejection.contains(" planned "), "\(daemon.stderr)")
 
             // Fixed, with one contact renamed and one added: planned on the next tick.
             var edited = rows
             edited[1] = clientRow("c-002", name: "Client Renamed")
             try scratch.write("contacts.csv", csv(edited + [clientRow("c-006", name: "Client Number6")]))
-            // Both lines of that plan: what it planned, then what it stored (the renamed
-            // client's next check-in is beyond the render window: nothing to render again).
+            // Both lines of that plan: what it planned, then what it stored: the new client's
+            // first check-in and the renamed client's next one, after the one sent (both
+            // beyond the render window: nothing rendered).
             let planned = waitUntil(timeout: .seconds(10)) {
                 let log = daemon.stderr
                 return log.contains("planned the changes only contacts=2 removed=0 unchanged records=4")
-                    && log.contains("planned added=1 cancelled=0 refreshed=0 rendered=0")
+                    && log.contains("planned added=2 cancelled=0 refreshed=0 rendered=0")
             }
             #expect(planned, "\(daemon.stderr)")
             #expect(daemon.stderr.components(separatedBy: "data loaded").count == 2, "loaded the file whole again")

@@ -5,14 +5,10 @@ import Testing
 /// A data file read piece by piece parses as the whole file does: pieces end where records end
 /// (quoted line breaks, CRLF, a byte order mark, a record longer than a piece), carry their
 /// line numbers, and the contacts, the record index and the errors are the same.
-@Suite final class DataFileReaderTests {
+@Suite struct DataFileReaderTests {
     let parser = SnapshotParser()
     /// Where this test writes its files, removed when it ends.
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-reader-\(UUID())")
-
-    deinit {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    let folder = ScratchFolder("reader")
 
     static let csv = Array(
         ("\u{FEFF}id,name,email,kind,timezone,tags\r\n"
@@ -29,12 +25,7 @@ import Testing
                 + (n % 9 == 0 ? "\n" : "")
         }.joined().utf8)
 
-    func file(_ bytes: [UInt8], _ name: String) throws -> String {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent(name).path
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    func file(_ bytes: [UInt8], _ name: String) throws -> String { try folder.write(bytes, name) }
 
     func pieces(of path: String, format: SnapshotParser.Format, readSize: Int) throws -> [DataPiece] {
         let reader = try #require(DataFileReader(path: path, format: format, readSize: readSize))

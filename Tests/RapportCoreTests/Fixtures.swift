@@ -55,3 +55,25 @@ struct MemoryOutbox {
             step: Double(stepHours) * 3600)
     }
 }
+
+/// A folder of files a test writes, removed with the folder object (held by a test suite
+/// instance: one folder per test).
+final class ScratchFolder {
+    let url: URL
+
+    init(_ prefix: String) {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-\(prefix)-\(UUID())")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    /// Writes `bytes` to `name` in the folder; returns the file's path.
+    func write(_ bytes: [UInt8], _ name: String) throws -> String {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let path = url.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}

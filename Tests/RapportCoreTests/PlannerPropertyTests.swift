@@ -120,6 +120,43 @@ import Testing
         }
     }
 
+    /// Contacts handed over in batches, in id order (a file read piece by piece), are planned
+    /// as the snapshot of them is: the same changes in the same order, and the withdrawals
+    /// for contacts gone from the data (from the middle of the id order as well as its end),
+    /// found by merging the two id orders, in the last piece.
+    @Test(arguments: [UInt64(7), 10])
+    func contactsPlannedInBatchesArePlannedAsTheSnapshot(seed: UInt64) throws {
+        let (contacts, policy) = Self.world(seed: seed)
+        let start = Fixture.instant("2026-11-01T06:00:00Z")
+        let simulation = Self.simulated(contacts, policy, from: start, days: 10, step: 6 * 3600)
+        let kept = contacts.enumerated().filter { $0.offset % 5 != 2 }.map(\.element)
+        let snapshot = Snapshot(contacts: kept, source: "t")
+        let now = start.addingTimeInterval(21 * 86_400)
+        let whole = Planner.plan(snapshot: snapshot, history: simulation.history, policy: policy, now: now)
+        try #require(whole.cancellations.contains { $0.reason == "contact removed from the data" })
+        for batchSize in [1, 3, 1_000] {
+            var batches = stride(from: 0, to: snapshot.contacts.count, by: batchSize).map {
+                Array(snapshot.contacts[$0..<min($0 + batchSize, snapshot.contacts.count)])
+            }
+            batches.insert([], at: 1)
+            var joined = PlanDiff()
+            var last = 0
+            let next = { batches.isEmpty ? nil : batches.removeFirst() }
+            let consume = { (piece: PlanDiff, planned: Int) in
+                joined.append(piece)
+                last = planned
+            }
+            try Planner.plan(
+                inIDOrder: next, history: simulation.history, policy: policy, now: now, inPiecesOf: 4, consume: consume)
+            #expect(joined.additions == whole.additions)
+            #expect(joined.unchanged == whole.unchanged)
+            #expect(joined.retimings == whole.retimings)
+            #expect(joined.cancellations == whole.cancellations)
+            #expect(joined.skips == whole.skips)
+            #expect(last == snapshot.contacts.count)
+        }
+    }
+
     @Test(arguments: [UInt64(4), 5, 6])
     func replanningIsANoOpAndContactOrderDoesNotMatter(seed: UInt64) {
         let (contacts, policy) = Self.world(seed: seed)
