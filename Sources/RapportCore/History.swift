@@ -19,13 +19,16 @@ public struct HistoryEntry: Sendable, Hashable {
     /// the planner then keeps that time instead of re-timing it to the schedule's.
     public var dueSetByOperator: Bool
 
+    /// - Parameter id: the message's id as stored, which is `key`'s (``MessageKey/id``): read
+    ///   instead of computed when given (a SHA-256 saved per entry of a million).
     public init(
-        key: MessageKey, state: MessageState, dueAt: Date, sentAt: Date? = nil, closedAt: Date? = nil,
-        closedByOperator: Bool = false, skippedAsStale: Bool = false, dueSetByOperator: Bool = false
+        id: String? = nil, key: MessageKey, state: MessageState, dueAt: Date, sentAt: Date? = nil,
+        closedAt: Date? = nil, closedByOperator: Bool = false, skippedAsStale: Bool = false,
+        dueSetByOperator: Bool = false
     ) {
         self.skippedAsStale = skippedAsStale
         self.dueSetByOperator = dueSetByOperator
-        self.idNumber = key.idNumber
+        self.idNumber = id.flatMap(MessageKey.idNumber(of:)) ?? key.idNumber
         self.key = key
         self.state = state
         self.dueAt = dueAt

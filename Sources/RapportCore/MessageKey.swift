@@ -31,6 +31,25 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The number an id writes, when it is 16 lowercase hex digits (so that ``id(of:)``
+    /// writes it back); `nil` for any other text.
+    public static func idNumber(of id: String) -> UInt64? {
+        var number: UInt64 = 0
+        var digits = 0
+        for byte in id.utf8 {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            digits += 1
+            if digits > 16 { return nil }
+            number = number << 4 | UInt64(value)
+        }
+        return digits == 16 ? number : nil
+    }
+
     /// The id an ``idNumber`` writes: its 16 hex digits.
     public static func id(of number: UInt64) -> String {
         hexDigits((0..<8).map { UInt8(truncatingIfNeeded: number >> (56 - 8 * $0)) })

@@ -96,7 +96,7 @@ final class PlanStorage {
             return
         }
         // Most open messages are unchanged: their digest says so without rendering them.
-        guard let stored = state.sourceHashes[current.id], renderer.sourceHash(current) != stored else { return }
+        guard let stored = state.sourceHashes[current.id]?.text, renderer.sourceHash(current) != stored else { return }
         do {
             let content = try renderer.render(current)
             if content.sourceHash != stored {

@@ -65,8 +65,8 @@ public final class Outbox: OutboxStore {
     public func planningState(of contacts: [String]?) throws(StoreError) -> PlanningState {
         try read("reading the outbox for planning") { db in
             var byContact: [String: [HistoryEntry]] = [:]
-            var hashes: [String: String] = [:]
-            var unrenderedDue: [String: Date] = [:]
+            var hashes = ByMessageID<CompactDigest>()
+            var unrenderedDue = ByMessageID<Date>()
             let columns = """
                 SELECT id, contact_id, rule, occurrence, state, due_at, sent_at, closed_at, closed_by, source_hash,
                     (state = 'skipped' AND reason LIKE 'stale%') AS stale, due_set_by
@@ -87,7 +87,7 @@ public final class Outbox: OutboxStore {
                     let closedBy: String? = row["closed_by"]
                     byContact[key.contactID, default: []].append(
                         HistoryEntry(
-                            key: key, state: state, dueAt: Self.date(row["due_at"]),
+                            id: row["id"], key: key, state: state, dueAt: Self.date(row["due_at"]),
                             sentAt: Self.optionalDate(row["sent_at"]),
                             closedAt: Self.optionalDate(row["closed_at"]),
                             closedByOperator: closedBy != nil && closedBy != "planner" && closedBy != "dispatcher",
@@ -97,7 +97,7 @@ public final class Outbox: OutboxStore {
                         if hash.isEmpty {
                             unrenderedDue[row["id"]] = Self.date(row["due_at"])
                         } else {
-                            hashes[row["id"]] = hash
+                            hashes[row["id"]] = CompactDigest(hash)
                         }
                     }
                 }

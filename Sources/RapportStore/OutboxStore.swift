@@ -44,9 +44,9 @@ public struct OutboxChanges: Sendable {
 public struct PlanningState: Sendable {
     public var history: History
     /// The source digest of each open, rendered message's content, by id.
-    public var sourceHashes: [String: String]
+    public var sourceHashes: ByMessageID<CompactDigest>
     /// The stored due time of each open message not rendered yet, by id.
-    public var unrenderedDue: [String: Date] = [:]
+    public var unrenderedDue: ByMessageID<Date>
 }
 
 /// How many rows a planning pass touched.
