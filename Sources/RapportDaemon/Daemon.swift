@@ -260,15 +260,15 @@ public final class Daemon: @unchecked Sendable {
                 return nil
             }
         }
-        reloadData(force: false)
+        reloadData()
         guard engine.snapshot != nil else { return nil }
         return try engine.plan(now: now)
     }
 
-    private func reloadData(force: Bool) {
+    private func reloadData() {
         do {
             // A file left as it was, rejected, is still rejected.
-            if try engine.reloadData(force: force) { dataError = nil }
+            if try engine.reloadData(force: false) { dataError = nil }
         } catch {
             rejected(error)
         }
@@ -319,7 +319,15 @@ public final class Daemon: @unchecked Sendable {
             reject("configuration", ["\(error)"])
             outcome = "reload rejected; running the previous configuration"
         }
-        reloadData(force: true)
+        do {
+            try engine.revalidateData()
+            dataError = nil
+            rejectedContents = nil
+        } catch {
+            rejected(error)
+            // Not parsed again, nor reported again, until it changes.
+            rejectedContents = engine.dataContentHash()
+        }
         notify(.ready(status: outcome))
         loop.runTick()
     }

@@ -49,6 +49,14 @@ public final class DataSource {
         return outline
     }
 
+    /// Validates the whole file, keeping none of its contacts when it can (``outline()``; else
+    /// a ``load()`` whose snapshot is dropped).
+    /// - Returns: how many contacts it holds.
+    public func validate() throws(DataErrors) -> Int {
+        if let outline = try outline() { return outline.count }
+        return try load().contacts.count
+    }
+
     /// Reads the whole file with `parse`, hashing it as it is read unless ``contentHash()``
     /// just hashed it; notes the file's stamp and hash when `parse` returns something.
     private func readWhole<Parsed>(

@@ -128,6 +128,20 @@ public final class Engine {
         return true
     }
 
+    /// Reads and validates the data file again, even if it looks unchanged (a SIGHUP: it may
+    /// have changed without its size, time or inode changing), without keeping its contacts
+    /// when it can (``DataSource/outline()``): any snapshot held is dropped, and the next plan
+    /// reads the file as it plans. A file that cannot be outlined is loaded as a snapshot
+    /// (``reloadData(force:)``). A bad file leaves everything as it was.
+    public func revalidateData() throws(DataErrors) {
+        guard let outline = try dataSource.outline() else {
+            try reloadData(force: true)
+            return
+        }
+        snapshot = nil
+        loaded(kinds: outline.idsAndKinds)
+    }
+
     /// Records the contacts' kinds (logging each change) and logs the load.
     private func loaded<Kinds: Collection<(String, ContactKind)>>(kinds: Kinds) {
         do {

@@ -15,10 +15,9 @@ struct Check: ParsableCommand {
         var failed = false
         var contacts = 0
         do {
-            let snapshot = try DataSource(
+            contacts = try DataSource(
                 path: configuration.dataPath, parser: SnapshotParser(defaultTimeZone: configuration.defaultTimeZone)
-            ).load()
-            contacts = snapshot.contacts.count
+            ).validate()
         } catch {
             for problem in error.errors { printError("error: \(problem)") }
             failed = true

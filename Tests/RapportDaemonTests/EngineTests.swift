@@ -186,6 +186,48 @@ final class ScriptedTransport: Transport {
         #expect(try engine.reloadDataIfChanged() == false)
     }
 
+    /// With no snapshot loaded, a full plan reads a file in id order as it plans, keeping no
+    /// snapshot, and stores what a plan of the loaded snapshot stores. A revalidation (SIGHUP)
+    /// drops a snapshot held; a broken file is an error that plans and changes nothing.
+    @Test func aPlanWithoutASnapshotReadsTheFileAsItPlans() throws {
+        let loadedSandbox = Sandbox()
+        let loaded = try engine(loadedSandbox, transport: ScriptedTransport([]))
+        try loaded.reloadDataIfChanged()
+        _ = try loaded.plan(now: now)
+        let expected = try loaded.store.messages(matching: MessageFilter()).map { "\($0.id) \($0.content.subject)" }
+        #expect(expected.count >= 2)
+
+        let sandbox = Sandbox()
+        let objects = try #require(
+            try JSONSerialization.jsonObject(with: Data(sampleContacts.utf8)) as? [[String: Any]])
+        let lines = try objects.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        sandbox.write("contacts.jsonl", lines.joined(separator: "\n") + "\n")
+        let configuration = try sandbox.load(
+            sandbox.config(
+                data: "contacts.jsonl",
+                "[planning]\nstagger_minutes = 0\n[rules.progress]\nsend_at = \"10:00\"\nchannel = \"email\"\n"))
+        let transport = ScriptedTransport([])
+        let streamed = Engine(
+            configuration: configuration, store: try Outbox(sqlitePath: configuration.storePath),
+            renderer: try Renderer(configuration: configuration),
+            transports: Transports(email: transport, webhook: transport), logger: Logger(label: "test"),
+            jitter: { 1.0 })
+        _ = try streamed.plan(now: now)
+        #expect(streamed.snapshot == nil)
+        #expect(
+            try streamed.store.messages(matching: MessageFilter()).map { "\($0.id) \($0.content.subject)" } == expected)
+
+        try streamed.reloadDataIfChanged()
+        #expect(streamed.snapshot != nil)
+        try streamed.revalidateData()
+        #expect(streamed.snapshot == nil)
+        sandbox.write("contacts.jsonl", lines.joined(separator: "\n") + "\n{\"id\": \"c9\", \"kind\": \"robot\"}\n")
+        #expect(throws: DataErrors.self) { try streamed.revalidateData() }
+        #expect(throws: DataErrors.self) { _ = try streamed.plan(now: now.addingTimeInterval(3_600)) }
+        #expect(
+            try streamed.store.messages(matching: MessageFilter()).map { "\($0.id) \($0.content.subject)" } == expected)
+    }
+
     @Test func changedDataRerendersOpenMessages() throws {
         let sandbox = Sandbox()
         // Every message of the horizon rendered at once, to see each rendered again.
