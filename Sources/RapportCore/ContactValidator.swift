@@ -327,6 +327,9 @@ struct ContactValidator {
                 atIndex = index
             case ".": if ats == 1 { dotAfterAt = true }
             case "<", ">", ",": return false
+            // Printable ASCII is never whitespace: Unicode's properties (a table lookup, 2.5%
+            // of a full plan's time) only for the rest.
+            case "!"..."~": continue
             default: if scalar.properties.isWhitespace { return false }
             }
         }

@@ -105,6 +105,22 @@ import Testing
             ])
     }
 
+    /// An address needs one `@` with a dot after it and no spaces (ASCII or not), angle
+    /// brackets or commas; letters beyond ASCII are fine.
+    @Test func emailAddressesArePlausibleOrReported() {
+        let bad = [
+            "a b@example.com", "a\tb@example.com", "a\u{00A0}b@example.com", "a\u{2003}@example.com",
+            "<a@example.com>", "a,b@example.com", "a@b@example.com", "@example.com", "a@example",
+        ]
+        for address in bad {
+            let found = errors("id,kind,timezone,email\na,client,UTC,\"\(address)\"\n", "x.csv")
+            #expect(found == ["x.csv:2: email: '\(address)' is not an email address"], "\(address)")
+        }
+        for address in ["a@b.c", "ünïcode@exämple.de", "a+tag@example.co.uk", "o'brien@example.com"] {
+            #expect(errors("id,kind,timezone,email\na,client,UTC,\(address)\n", "x.csv").isEmpty, "\(address)")
+        }
+    }
+
     /// Every repeat of an id is reported at its own line, naming the first, in a file in id
     /// order and in one that is not.
     @Test func reportsEachRepeatedIDWithTheLineItFirstAppearedOn() {
