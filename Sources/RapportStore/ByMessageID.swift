@@ -14,19 +14,17 @@ public struct ByMessageID<Value: Sendable>: Sendable {
 
     public subscript(id: String) -> Value? {
         get {
-            if let number = Self.number(id) { return numbered[number] }
+            if let number = MessageKey.idNumber(of: id) { return numbered[number] }
             return other[id]
         }
         set {
-            if let number = Self.number(id) {
+            if let number = MessageKey.idNumber(of: id) {
                 numbered[number] = newValue
             } else {
                 other[id] = newValue
             }
         }
     }
-
-    static func number(_ id: String) -> UInt64? { MessageKey.idNumber(of: id) }
 }
 
 /// A text that is usually a SHA-256 in lowercase hex, held as its 32 bytes when it is one (an
@@ -59,6 +57,6 @@ public struct CompactDigest: Sendable, Hashable {
     }
 
     private static func word(_ bytes: [UInt8], _ index: Int) -> UInt64? {
-        ByMessageID<Bool>.number(String(decoding: bytes[(index * 16)..<(index * 16 + 16)], as: UTF8.self))
+        MessageKey.idNumber(of: String(decoding: bytes[(index * 16)..<(index * 16 + 16)], as: UTF8.self))
     }
 }
