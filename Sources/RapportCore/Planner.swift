@@ -68,10 +68,9 @@ public enum Planner {
         changed contacts: [Contact], history: History, policy: Policy, now: Date,
         otherLoad: [String: [Int: Int]]
     ) -> PlanDiff {
-        var sorted: [Contact]? = contacts
-        if !contacts.indices.dropFirst().allSatisfy({ contacts[$0 - 1].id < contacts[$0].id }) {
-            sorted = contacts.sorted { $0.id < $1.id }
-        }
+        var inOrder = contacts
+        if let order = Snapshot.idOrder(of: inOrder) { Snapshot.arrange(&inOrder, in: order) }
+        var sorted: [Contact]? = inOrder
         var whole = PlanDiff()
         plan(
             inIDOrder: {

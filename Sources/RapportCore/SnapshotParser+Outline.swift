@@ -4,7 +4,7 @@
 /// by piece (``SnapshotParser/ContactPieces``) and plans each piece as it comes.
 public struct DataOutline: Sendable {
     /// How many contacts the file holds.
-    public let count: Int
+    public var count: Int { kinds.count }
     /// The record of each contact, for the plan basis; `nil` when the file went unindexed.
     public let index: RecordIndex?
     /// The digest of the CSV header (0 for JSON Lines).
@@ -14,13 +14,14 @@ public struct DataOutline: Sendable {
     let kinds: [ContactKind]
 
     /// Each contact's id and kind, in id order.
-    public var idsAndKinds: IDsAndKinds { IDsAndKinds(ids: ids, kinds: kinds, count: count) }
+    public var idsAndKinds: IDsAndKinds { IDsAndKinds(ids: ids, kinds: kinds) }
 
     /// Each contact's id and kind, read from the outline's bytes as they are iterated.
     public struct IDsAndKinds: Collection, Sendable {
         let ids: RecordIndex
         let kinds: [ContactKind]
-        public let count: Int
+
+        public var count: Int { kinds.count }
 
         /// A position: the offset of an entry in the ids' bytes, and its rank.
         public struct Index: Comparable, Sendable {
@@ -53,9 +54,7 @@ extension SnapshotParser {
     ) throws(DataErrors) -> DataOutline? {
         let parsed = try parse(fileName: fileName, indexing: true, outlining: true, size: size, pieces: next)
         guard parsed.inIDOrder else { return nil }
-        return DataOutline(
-            count: parsed.kinds.count, index: parsed.index, preamble: parsed.preamble, ids: parsed.outlineIndex,
-            kinds: parsed.kinds)
+        return DataOutline(index: parsed.index, preamble: parsed.preamble, ids: parsed.ids, kinds: parsed.kinds)
     }
 
     /// The contacts of a file whose ``outline(fileName:size:pieces:)`` was taken, parsed again
@@ -91,15 +90,7 @@ extension SnapshotParser {
                 contacts.append(contact)
             }
             do {
-                switch format {
-                case .json: try SnapshotParser.forEachJSONArrayRecord(piece.bytes, fileName: fileName, take)
-                case .jsonLines:
-                    try SnapshotParser.forEachJSONLinesRecord(
-                        piece.bytes, fileName: fileName, firstLine: piece.firstLine, take)
-                case .csv:
-                    columns = try SnapshotParser.forEachCSVRecord(
-                        piece.bytes, fileName: fileName, firstLine: piece.firstLine, columns: columns, take)
-                }
+                try SnapshotParser.forEachRecord(in: piece, format: format, fileName: fileName, columns: &columns, take)
             } catch {
                 throw DataErrors([error])
             }

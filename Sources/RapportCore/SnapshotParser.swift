@@ -73,9 +73,9 @@ public struct SnapshotParser: Sendable {
         var contacts: [Contact] = []
         var index: RecordIndex?
         var preamble: UInt64 = 0
-        /// Outlining: each contact's id (in `index`, whose digests are 0 when not `indexed`)
-        /// and kind, in file order, and whether the ids ascend.
-        var outlineIndex = RecordIndex()
+        /// Outlining: each contact's id (in a record index whose digests are 0 where the file
+        /// went unindexed) and kind, in file order, and whether the ids ascend.
+        var ids = RecordIndex()
         var kinds: [ContactKind] = []
         var inIDOrder = true
     }
@@ -84,7 +84,7 @@ public struct SnapshotParser: Sendable {
     /// file order, each with the id its bytes made. Where the scan and the parser disagree
     /// about where a record is, the file goes unindexed.
     ///
-    /// With `outlining`, no contact is kept: only its id and kind (``Parsed/outlineIndex``,
+    /// With `outlining`, no contact is kept: only its id and kind (``Parsed/ids``,
     /// ``Parsed/kinds``). The ids must ascend for duplicates to be found: the first one out
     /// of order ends the parse at the end of its piece, with ``Parsed/inIDOrder`` false.
     func parse(
@@ -93,10 +93,9 @@ public struct SnapshotParser: Sendable {
         guard let format = Format(fileName: fileName) else { throw DataErrors([Self.unknownFormat(fileName)]) }
         var validator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
         var contacts: [Contact] = []
-        var outline = Parsed()
+        var result = Parsed()
         /// Outlining: the last id and the line it was first on.
         var previous: (id: String, line: Int)?
-        var outlined = 0
         /// The line of each contact, for duplicate ids: found once the contacts are in id order,
         /// instead of by a table of ids (60 MB at a million contacts, held with the file).
         var lines: [Int] = []
@@ -122,28 +121,27 @@ public struct SnapshotParser: Sendable {
                     indexed = false
                 }
             }
+            // Outlining keeps every id, the digest or not.
+            if indexed || outlining { index.append(digest: digest, id: contact.id) }
             guard outlining else {
                 contacts.append(contact)
                 lines.append(line)
-                if indexed { index.append(digest: digest, id: contact.id) }
                 return
             }
-            outlined += 1
-            outline.outlineIndex.append(digest: digest, id: contact.id)
-            outline.kinds.append(contact.kind)
+            result.kinds.append(contact.kind)
             if let last = previous {
                 if contact.id == last.id {
                     errors.append(Self.duplicate(contact.id, fileName: fileName, line: line, first: last.line))
                     return
                 }
-                if contact.id < last.id { outline.inIDOrder = false }
+                if contact.id < last.id { result.inIDOrder = false }
             }
             previous = (contact.id, line)
         }
         var columns: [String]?
         do {
-            while outline.inIDOrder, let piece = try next() {
-                if contacts.capacity == 0, outline.kinds.capacity == 0, format != .json {
+            while result.inIDOrder, let piece = try next() {
+                if contacts.capacity == 0, result.kinds.capacity == 0, format != .json {
                     // A record a line (give or take a header and quoted line breaks), the
                     // file's lines estimated from its first piece with room to spare: the
                     // arrays are made once at their size instead of doubling their way there
@@ -152,7 +150,7 @@ public struct SnapshotParser: Sendable {
                     let estimate =
                         breaks + 1 + (breaks + 1) * max(size - piece.bytes.count, 0) * 3 / 2 / max(piece.bytes.count, 1)
                     if outlining {
-                        outline.kinds.reserveCapacity(estimate)
+                        result.kinds.reserveCapacity(estimate)
                     } else {
                         contacts.reserveCapacity(estimate)
                         lines.reserveCapacity(estimate)
@@ -173,14 +171,7 @@ public struct SnapshotParser: Sendable {
                     }
                     cursor = 0
                 }
-                switch format {
-                case .json: try Self.forEachJSONArrayRecord(piece.bytes, fileName: fileName, take)
-                case .jsonLines:
-                    try Self.forEachJSONLinesRecord(piece.bytes, fileName: fileName, firstLine: piece.firstLine, take)
-                case .csv:
-                    columns = try Self.forEachCSVRecord(
-                        piece.bytes, fileName: fileName, firstLine: piece.firstLine, columns: columns, take)
-                }
+                try Self.forEachRecord(in: piece, format: format, fileName: fileName, columns: &columns, take)
             }
         } catch {
             // A file that cannot be read to its end is reported as that alone.
@@ -189,11 +180,12 @@ public struct SnapshotParser: Sendable {
         records = []
         if outlining {
             errors.insert(contentsOf: validator.errors, at: 0)
-            guard outline.inIDOrder else { return outline }
+            guard result.inIDOrder else { return result }
             if !errors.isEmpty { throw Self.inLineOrder(errors) }
-            outline.index = indexed && recordCount == outlined ? outline.outlineIndex : nil
-            outline.preamble = preamble
-            return outline
+            result.ids = index
+            result.index = indexed && recordCount == result.kinds.count ? index : nil
+            result.preamble = preamble
+            return result
         }
         let order = Snapshot.idOrder(of: contacts)
         errors += Self.duplicates(contacts, lines: lines, order: order, fileName: fileName)
@@ -208,10 +200,10 @@ public struct SnapshotParser: Sendable {
         swap(&valid, &contacts)
         if let order { Snapshot.arrange(&valid, in: order) }
         indexed = indexed && index.count == valid.count && recordCount == valid.count
-        outline.contacts = consume valid
-        outline.index = indexed ? index : nil
-        outline.preamble = preamble
-        return outline
+        result.contacts = consume valid
+        result.index = indexed ? index : nil
+        result.preamble = preamble
+        return result
     }
 
     /// The error for a file whose extension names no format.
@@ -253,6 +245,20 @@ public struct SnapshotParser: Sendable {
 
     /// Calls `body` with each record of a file's rows: its line and its fields by name.
     typealias RecordHandler = (_ line: Int, _ fields: [String: RawValue]) -> Void
+
+    /// Reads the records of `piece`, a piece of a file in `format`; `columns` carries a CSV
+    /// header's columns from the first piece to the next ones.
+    static func forEachRecord(
+        in piece: DataPiece, format: Format, fileName: String, columns: inout [String]?, _ body: RecordHandler
+    ) throws(DataError) {
+        switch format {
+        case .json: try forEachJSONArrayRecord(piece.bytes, fileName: fileName, body)
+        case .jsonLines: try forEachJSONLinesRecord(piece.bytes, fileName: fileName, firstLine: piece.firstLine, body)
+        case .csv:
+            columns = try forEachCSVRecord(
+                piece.bytes, fileName: fileName, firstLine: piece.firstLine, columns: columns, body)
+        }
+    }
 
     /// Reads the rows of `bytes`, which start on line `firstLine`: the header first when that
     /// is 1, else rows of the `columns` an earlier piece's header named.

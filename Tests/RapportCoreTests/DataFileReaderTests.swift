@@ -10,21 +10,6 @@ import Testing
     /// Where this test writes its files, removed when it ends.
     let folder = ScratchFolder("reader")
 
-    static let csv = Array(
-        ("\u{FEFF}id,name,email,kind,timezone,tags\r\n"
-            + (1...60).map { n in
-                let name = n % 7 == 0 ? "\"Comma, \"\"quoted\"\" \(n)\"" : "Name \(n)"
-                let tags = n == 30 ? String(repeating: "long;", count: 200) + "tag" : n % 5 == 0 ? "\"a,\r\nb\"" : "a;b"
-                return "c\(n),\(name),c\(n)@example.com,customer,UTC,\(tags)\r\n"
-            }.joined() + "\r\nc61,Last,c61@example.com,client,UTC,x").utf8)
-
-    static let jsonLines = Array(
-        (1...60).map { n in
-            let padding = n == 30 ? String(repeating: " ", count: 3_000) : ""
-            return "{\"id\": \"j\(n)\", \"kind\": \"client\", \"timezone\": \"UTC\"\(padding)}\n"
-                + (n % 9 == 0 ? "\n" : "")
-        }.joined().utf8)
-
     func file(_ bytes: [UInt8], _ name: String) throws -> String { try folder.write(bytes, name) }
 
     func pieces(of path: String, format: SnapshotParser.Format, readSize: Int) throws -> [DataPiece] {
@@ -40,7 +25,7 @@ import Testing
     @Test(arguments: [1, 16, 100, 1_000, 1 << 20])
     func piecesEndWhereRecordsEndAndStartOnTheirLines(readSize: Int) throws {
         for (bytes, name, format) in [
-            (Self.csv, "c.csv", SnapshotParser.Format.csv), (Self.jsonLines, "j.jsonl", .jsonLines),
+            (DataFiles.csv, "c.csv", SnapshotParser.Format.csv), (DataFiles.jsonLines, "j.jsonl", .jsonLines),
         ] {
             let pieces = try pieces(of: try file(bytes, name), format: format, readSize: readSize)
             #expect(pieces.flatMap(\.bytes) == bytes)
@@ -58,7 +43,7 @@ import Testing
     @Test(arguments: [1, 64, 1 << 20])
     func aFileReadInPiecesParsesAsTheWholeFile(readSize: Int) throws {
         for (bytes, name, format) in [
-            (Self.csv, "c.csv", SnapshotParser.Format.csv), (Self.jsonLines, "j.jsonl", .jsonLines),
+            (DataFiles.csv, "c.csv", SnapshotParser.Format.csv), (DataFiles.jsonLines, "j.jsonl", .jsonLines),
             (Array("[{\"id\": \"a\", \"kind\": \"client\", \"timezone\": \"UTC\"}]".utf8), "a.json", .json),
         ] {
             let whole = try parser.parseIndexed(bytes, fileName: name)

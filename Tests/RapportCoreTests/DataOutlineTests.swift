@@ -10,25 +10,6 @@ import Testing
     /// Where this test writes its files, removed when it ends.
     let folder = ScratchFolder("outline")
 
-    /// Ids in ascending order; quoted commas and line breaks, CRLF, a byte order mark, a long
-    /// record, blank lines, both kinds.
-    static let csv = Array(
-        ("\u{FEFF}id,name,email,kind,timezone,tags\r\n"
-            + (1...60).map { n in
-                let name = n % 7 == 0 ? "\"Comma, \"\"quoted\"\" \(n)\"" : "Name \(n)"
-                let tags = n == 30 ? String(repeating: "long;", count: 200) + "tag" : n % 5 == 0 ? "\"a,\r\nb\"" : "a;b"
-                let kind = n % 3 == 0 ? "client" : "customer"
-                return "c\(1000 + n),\(name),c\(n)@example.com,\(kind),UTC,\(tags)\r\n"
-            }.joined() + "\r\nc2000,Last,last@example.com,client,UTC,x").utf8)
-
-    static let jsonLines = Array(
-        (1...60).map { n in
-            let padding = n == 30 ? String(repeating: " ", count: 3_000) : ""
-            let kind = n % 4 == 0 ? "customer" : "client"
-            return "{\"id\": \"j\(1000 + n)\", \"kind\": \"\(kind)\", \"timezone\": \"UTC\"\(padding)}\n"
-                + (n % 9 == 0 ? "\n" : "")
-        }.joined().utf8)
-
     func file(_ bytes: [UInt8], _ name: String) throws -> String { try folder.write(bytes, name) }
 
     func outline(_ bytes: [UInt8], _ name: String, readSize: Int) throws(DataErrors) -> DataOutline? {
@@ -58,7 +39,7 @@ import Testing
 
     @Test(arguments: [1, 64, 1 << 20])
     func anOutlineAndThePiecesAgreeWithTheWholeParse(readSize: Int) throws {
-        for (bytes, name) in [(Self.csv, "c.csv"), (Self.jsonLines, "j.jsonl")] {
+        for (bytes, name) in [(DataFiles.csv, "c.csv"), (DataFiles.jsonLines, "j.jsonl")] {
             let whole = try parser.parseIndexed(bytes, fileName: name)
             let outline = try #require(try outline(bytes, name, readSize: readSize))
             #expect(outline.count == whole.snapshot.contacts.count)

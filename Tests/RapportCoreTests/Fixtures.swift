@@ -77,3 +77,25 @@ final class ScratchFolder {
         return path
     }
 }
+
+/// Data files for the tests of reading in pieces: ids in ascending order; quoted commas and
+/// line breaks, CRLF, a byte order mark, a record longer than small pieces, blank lines, both
+/// kinds.
+enum DataFiles {
+    static let csv = Array(
+        ("\u{FEFF}id,name,email,kind,timezone,tags\r\n"
+            + (1...60).map { n in
+                let name = n % 7 == 0 ? "\"Comma, \"\"quoted\"\" \(n)\"" : "Name \(n)"
+                let tags = n == 30 ? String(repeating: "long;", count: 200) + "tag" : n % 5 == 0 ? "\"a,\r\nb\"" : "a;b"
+                let kind = n % 3 == 0 ? "client" : "customer"
+                return "c\(1000 + n),\(name),c\(n)@example.com,\(kind),UTC,\(tags)\r\n"
+            }.joined() + "\r\nc2000,Last,last@example.com,client,UTC,x").utf8)
+
+    static let jsonLines = Array(
+        (1...60).map { n in
+            let padding = n == 30 ? String(repeating: " ", count: 3_000) : ""
+            let kind = n % 4 == 0 ? "customer" : "client"
+            return "{\"id\": \"j\(1000 + n)\", \"kind\": \"\(kind)\", \"timezone\": \"UTC\"\(padding)}\n"
+                + (n % 9 == 0 ? "\n" : "")
+        }.joined().utf8)
+}
