@@ -25,12 +25,14 @@ public struct CSVReader: Sequence, IteratorProtocol {
     /// read piece by piece starts on a later line).
     public init(_ bytes: [UInt8], firstLine: Int = 1) {
         line = firstLine
-        // Skip a UTF-8 byte order mark, which spreadsheet exports like to add.
-        if firstLine == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            self.bytes = Array(bytes.dropFirst(3))
-        } else {
-            self.bytes = bytes
-        }
+        self.bytes = bytes
+        if firstLine == 1 { position = Self.byteOrderMarkLength(of: bytes) }
+    }
+
+    /// The length of the UTF-8 byte order mark that starts `bytes` (0 for none), which
+    /// spreadsheet exports like to put before a CSV file's header: skipped, not a field.
+    static func byteOrderMarkLength(of bytes: some Collection<UInt8>) -> Int {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }
 
     public mutating func next() -> Record? {

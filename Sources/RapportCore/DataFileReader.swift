@@ -7,10 +7,13 @@ public struct DataPiece: Sendable {
     public var bytes: [UInt8]
     /// The line the piece starts on (1 for the start of the file, which holds a CSV header).
     public var firstLine: Int
+    /// Where in the file the piece starts, in bytes.
+    public var offset: Int
 
-    public init(bytes: [UInt8], firstLine: Int = 1) {
+    public init(bytes: [UInt8], firstLine: Int = 1, offset: Int = 0) {
         self.bytes = bytes
         self.firstLine = firstLine
+        self.offset = offset
     }
 
     /// How many line breaks the piece holds: the next piece starts that many lines later.
@@ -85,11 +88,12 @@ public final class DataFileReader {
 
     /// Hands out `pending[..<end]` and keeps the rest.
     private func take(_ end: Int) -> DataPiece {
+        let offset = bytesRead - pending.count
         var bytes = Array(pending[end...])
         swap(&bytes, &pending)
         bytes.removeSubrange(end...)
         searched -= end
-        let piece = DataPiece(bytes: bytes, firstLine: nextLine)
+        let piece = DataPiece(bytes: bytes, firstLine: nextLine, offset: offset)
         nextLine += piece.lineBreaks
         return piece
     }
@@ -136,6 +140,55 @@ public final class DataFileReader {
         pending.append(contentsOf: bytes)
         bytesRead += filled
         if filled > 0 { observe?(bytes) }
+    }
+}
+
+/// Where one record of a data file is: its bytes and the line it starts on, for reading it
+/// again by itself (``RecordFile``). 16 bytes, as a million of them are held.
+public struct RecordSpot: Sendable, Equatable {
+    public var offset: Int
+    public var length: UInt32
+    public var line: UInt32
+
+    /// `nil` when the record is too long, or starts too far down, to be noted in 16 bytes.
+    init?(offset: Int, length: Int, line: Int) {
+        guard let length = UInt32(exactly: length), let line = UInt32(exactly: line) else { return nil }
+        self.offset = offset
+        self.length = length
+        self.line = line
+    }
+}
+
+/// A data file read a record at a time, at the spots a first read found.
+public final class RecordFile {
+    private let descriptor: Int32
+
+    /// Opens `path`; `nil` when it cannot be opened.
+    public init?(path: String) {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// The bytes of the record at `spot`; `nil` when the file no longer reaches that far.
+    /// - Throws: when they cannot be read.
+    public func bytes(at spot: RecordSpot) throws(DataFileReadError) -> [UInt8]? {
+        let length = Int(spot.length)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            while count < length {
+                let n = pread(descriptor, buffer.baseAddress! + count, length - count, off_t(spot.offset + count))
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { failure = errno }
+                if n <= 0 { return }
+                count += n
+            }
+        }
+        guard failure == 0 else { throw DataFileReadError(code: failure) }
+        return bytes.count == length ? bytes : nil
     }
 }
 

@@ -52,7 +52,7 @@ public enum DataRecords {
         var inHeader = firstLine == 1
         bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
-            var position = inHeader && buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            var position = inHeader ? CSVReader.byteOrderMarkLength(of: buffer) : 0
             var line = firstLine
             while position < count {
                 let start = position

@@ -78,6 +78,12 @@ public struct SnapshotParser: Sendable {
         var ids = RecordIndex()
         var kinds: [ContactKind] = []
         var inIDOrder = true
+        /// Outlining a file whose ids do not ascend: where each contact's record is, in id
+        /// order (`ids` and `kinds` are in id order too); `nil` for a file in id order, or one
+        /// whose records could not all be found (``inIDOrder`` false and no spots: load it).
+        var spots: [RecordSpot]?
+        /// The columns of a CSV file not in id order, whose records are read again by themselves.
+        var columns: [String]?
     }
 
     /// A full parse; with `indexing`, the record of each contact too: the scan's records in
@@ -85,8 +91,12 @@ public struct SnapshotParser: Sendable {
     /// about where a record is, the file goes unindexed.
     ///
     /// With `outlining`, no contact is kept: only its id and kind (``Parsed/ids``,
-    /// ``Parsed/kinds``). The ids must ascend for duplicates to be found: the first one out
-    /// of order ends the parse at the end of its piece, with ``Parsed/inIDOrder`` false.
+    /// ``Parsed/kinds``). Where the ids ascend, a repeated one is found beside the first; where
+    /// they do not, the ids are sorted at the end (as positions, 8 bytes a contact) and each
+    /// contact's record is noted (``Parsed/spots``), for reading the contacts again in id
+    /// order. A file whose records the scan could not find is outlined only while its ids
+    /// ascend: the first one out of order ends the parse at the end of its piece, with
+    /// ``Parsed/inIDOrder`` false and no spots.
     func parse(
         fileName: String, indexing: Bool, outlining: Bool, size: Int, pieces next: () throws(DataError) -> DataPiece?
     ) throws(DataErrors) -> Parsed {
@@ -96,6 +106,11 @@ public struct SnapshotParser: Sendable {
         var result = Parsed()
         /// Outlining: the last id and the line it was first on.
         var previous: (id: String, line: Int)?
+        /// Outlining: ids repeated on the line after, found while the ids ascend.
+        var adjacentDuplicates: [DataError] = []
+        /// Outlining: where each contact's record is, in file order.
+        var spots: [RecordSpot] = []
+        var pieceOffset = 0
         /// The line of each contact, for duplicate ids: found once the contacts are in id order,
         /// instead of by a table of ids (60 MB at a million contacts, held with the file).
         var lines: [Int] = []
@@ -115,8 +130,18 @@ public struct SnapshotParser: Sendable {
             if indexed {
                 while cursor < records.count, records[cursor].line < line { cursor += 1 }
                 if cursor < records.count, records[cursor].line == line {
-                    digest = records[cursor].digest
+                    let record = records[cursor]
+                    digest = record.digest
                     cursor += 1
+                    if outlining {
+                        if let spot = RecordSpot(
+                            offset: pieceOffset + record.range.lowerBound, length: record.range.count, line: line)
+                        {
+                            spots.append(spot)
+                        } else {
+                            indexed = false
+                        }
+                    }
                 } else {
                     indexed = false
                 }
@@ -129,9 +154,10 @@ public struct SnapshotParser: Sendable {
                 return
             }
             result.kinds.append(contact.kind)
-            if let last = previous {
+            if result.inIDOrder, let last = previous {
                 if contact.id == last.id {
-                    errors.append(Self.duplicate(contact.id, fileName: fileName, line: line, first: last.line))
+                    adjacentDuplicates.append(
+                        Self.duplicate(contact.id, fileName: fileName, line: line, first: last.line))
                     return
                 }
                 if contact.id < last.id { result.inIDOrder = false }
@@ -140,7 +166,9 @@ public struct SnapshotParser: Sendable {
         }
         var columns: [String]?
         do {
-            while result.inIDOrder, let piece = try next() {
+            // Out of id order, a file is outlined only if its records can be found again.
+            while result.inIDOrder || (indexed && outlining), let piece = try next() {
+                pieceOffset = piece.offset
                 if contacts.capacity == 0, result.kinds.capacity == 0, format != .json {
                     // A record a line (give or take a header and quoted line breaks), the
                     // file's lines estimated from its first piece with room to spare: the
@@ -180,11 +208,27 @@ public struct SnapshotParser: Sendable {
         records = []
         if outlining {
             errors.insert(contentsOf: validator.errors, at: 0)
-            guard result.inIDOrder else { return result }
+            let complete = indexed && recordCount == result.kinds.count && spots.count == result.kinds.count
+            var order: [Int] = []
+            if result.inIDOrder {
+                errors += adjacentDuplicates
+            } else {
+                guard complete else { return result }
+                let ids: [String]
+                (ids, order) = Self.idOrder(of: index)
+                errors += Self.duplicates(ids: ids, order: order, spots: spots, fileName: fileName)
+            }
             if !errors.isEmpty { throw Self.inLineOrder(errors) }
-            result.ids = index
             result.index = indexed && recordCount == result.kinds.count ? index : nil
             result.preamble = preamble
+            if result.inIDOrder {
+                result.ids = index
+            } else {
+                result.columns = columns
+                result.ids = Self.arranged(index, in: order)
+                result.kinds = order.map { result.kinds[$0] }
+                result.spots = order.map { spots[$0] }
+            }
             return result
         }
         let order = Snapshot.idOrder(of: contacts)
@@ -204,6 +248,44 @@ public struct SnapshotParser: Sendable {
         result.index = indexed ? index : nil
         result.preamble = preamble
         return result
+    }
+
+    /// An error for every id that an earlier line has, in a file not in id order: `order`
+    /// puts equal ids side by side, in file order.
+    private static func duplicates(ids: [String], order: [Int], spots: [RecordSpot], fileName: String)
+        -> [DataError]
+    {
+        var errors: [DataError] = []
+        guard var first = order.first else { return errors }
+        for position in order.dropFirst() {
+            if ids[position] == ids[first] {
+                let (line, firstLine) = (Int(spots[position].line), Int(spots[first].line))
+                errors.append(duplicate(ids[position], fileName: fileName, line: line, first: firstLine))
+            } else {
+                first = position
+            }
+        }
+        return errors
+    }
+
+    /// The ids of `index`, and their positions in id order (equal ids in file order).
+    private static func idOrder(of index: RecordIndex) -> (ids: [String], order: [Int]) {
+        var ids: [String] = []
+        ids.reserveCapacity(index.count)
+        index.forEachEntry { _, range in ids.append(index.id(at: range)) }
+        var order = Array(ids.indices)
+        order.sort { (ids[$0], $0) < (ids[$1], $1) }
+        return (ids, order)
+    }
+
+    /// The entries of `index` (digests kept) with the one at `order[i]` in position `i`.
+    private static func arranged(_ index: RecordIndex, in order: [Int]) -> RecordIndex {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(index.count)
+        index.forEachEntry { _, range in ranges.append(range) }
+        var arranged = RecordIndex(reservingCapacity: index.bytes.count)
+        for position in order { arranged.append(copyingEntryWithID: ranges[position], of: index) }
+        return arranged
     }
 
     /// The error for a file whose extension names no format.

@@ -35,8 +35,9 @@ public final class DataSource {
     /// reads of a streamed full plan, which then reads the file again with
     /// ``readContacts(_:)``. Sets ``loadedHash``, ``loadedIndex`` and ``loadedPreamble`` as
     /// ``load()`` does.
-    /// - Returns: `nil` when the file cannot be streamed (a JSON array is one piece anyway; the
-    ///   ids of a CSV or JSON Lines file must ascend): ``load()`` it.
+    /// - Returns: `nil` when the file cannot be streamed (a JSON array is one piece anyway; a
+    ///   CSV or JSON Lines file whose ids do not ascend, and whose records the scan cannot
+    ///   find again, is parsed whole): ``load()`` it.
     public func outline() throws(DataErrors) -> DataOutline? {
         let outline = try readWhole { (format, reader) throws(DataErrors) -> DataOutline? in
             guard format != .json else { return nil }
@@ -80,20 +81,37 @@ public final class DataSource {
         return parsed
     }
 
-    /// Reads the file again after ``outline()``, handing `plan` each piece's contacts; then,
-    /// if the file changed since it was outlined, ``loadedHash`` becomes one no later read can
-    /// match, so that the next tick plans again.
-    /// - Throws: the problems of a piece (the file changed into something invalid, or into
+    /// How many records a file not in id order is read again at a time.
+    static let recordsPerBatch = 16_384
+
+    /// Reads the file again after ``outline()``, handing `plan` its contacts in id order a
+    /// batch at a time: piece by piece for a file in id order, else record by record at the
+    /// outline's spots. Then, if the file changed since it was outlined, ``loadedHash``
+    /// becomes one no later read can match, so that the next tick plans again.
+    /// - Throws: the problems of a batch (the file changed into something invalid, or into
     ///   ids out of order), which end the read.
-    public func readContacts(_ plan: (_ next: () throws -> [Contact]?) throws -> Void) throws {
+    public func readContacts(
+        as outline: DataOutline, _ plan: (_ next: () throws -> [Contact]?) throws -> Void
+    ) throws {
         let stampBefore = stamp
-        guard let format = SnapshotParser.Format(fileName: path),
-            let reader = DataFileReader(path: path, format: format)
-        else { throw Self.unreadable(path) }
-        var pieces = SnapshotParser.ContactPieces(parser: parser, fileName: path)
-        try plan {
-            guard let piece = try self.nextPiece(of: reader) else { return nil }
-            return try pieces.contacts(in: piece)
+        var pieces = SnapshotParser.ContactPieces(parser: parser, fileName: path, outline: outline)
+        if let spots = outline.spots {
+            guard let file = RecordFile(path: path) else { throw Self.unreadable(path) }
+            var start = 0
+            try plan {
+                guard start < spots.count else { return nil }
+                let batch = spots[start..<min(start + Self.recordsPerBatch, spots.count)]
+                start = batch.endIndex
+                return try pieces.contacts(at: batch, in: file)
+            }
+        } else {
+            guard let format = SnapshotParser.Format(fileName: path),
+                let reader = DataFileReader(path: path, format: format)
+            else { throw Self.unreadable(path) }
+            try plan {
+                guard let piece = try self.nextPiece(of: reader) else { return nil }
+                return try pieces.contacts(in: piece)
+            }
         }
         if currentStamp() != stampBefore {
             loadedHash = "changed while read \(UUID())"

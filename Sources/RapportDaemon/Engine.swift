@@ -264,9 +264,10 @@ public final class Engine {
     }
 
     /// Plans everyone from the data file as it is read, keeping no snapshot: the file is
-    /// validated whole first (``DataSource/outline()``: ids, kinds and the record index only),
-    /// then read again and planned a piece at a time, each piece stored as it is planned. At a
-    /// million contacts, the contacts are never all held at once.
+    /// validated whole first (``DataSource/outline()``: ids, kinds and the record index only,
+    /// and where each record is when the ids do not ascend), then read again in id order and
+    /// planned a piece at a time, each piece stored as it is planned. At a million contacts,
+    /// the contacts are never all held at once.
     /// - Returns: `nil` when the file cannot be read this way (see ``DataSource/outline()``).
     private func planStreamed(
         now: Date, dryRun: Bool, progress: ((Int, Int) -> Void)?, observe: ((PlanDiff) -> Void)?
@@ -277,7 +278,7 @@ public final class Engine {
         let policy = configuration.policy
         let chunk = planChunk
         return try store(against: state, now: now, dryRun: dryRun, storedIndex: nil) { store in
-            try dataSource.readContacts { next in
+            try dataSource.readContacts(as: outline) { next in
                 try Planner.plan(
                     inIDOrder: next, history: state.history, policy: policy, now: now, inPiecesOf: chunk
                 ) { piece, planned in

@@ -110,9 +110,13 @@ struct Plan: ParsableCommand {
             }
             // Everyone otherwise: the file read as it is planned, not loaded whole first.
             report = try incremental ?? engine.plan(now: instant, dryRun: dryRun, progress: progress, observe: observe)
-        } catch let error as DataErrors {
+        } catch {
             bar?.clear()
-            for problem in error.errors { printError("error: \(problem)") }
+            // The pieces stored before the failure were printed, and stay stored: the array is
+            // closed, so that what was printed is still JSON.
+            if json, from == nil, campaign == nil { array.finish() }
+            guard let problems = error as? DataErrors else { throw error }
+            for problem in problems.errors { printError("error: \(problem)") }
             throw ExitCode.failure
         }
         bar?.finish()

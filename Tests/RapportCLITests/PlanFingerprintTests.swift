@@ -7,7 +7,8 @@ extension RapportCLITests {
         static let unchanged = "nothing changed since the last plan"
 
         /// `plan --json` prints the plan's lines as one JSON array, element by element as the
-        /// plan is stored: the same changes as the text lines, and `[]` for none.
+        /// plan is stored: the same changes as the text lines, and `[]` for none; a closed
+        /// array when the plan fails.
         @Test func theJSONPlanListsWhatTheTextPlanLists() throws {
             let scratch = try Scratch("plan-json")
             try scratch.write("contacts.csv", csv((0..<40).map { clientRow("c-\($0)", name: "Client \($0)") }))
@@ -29,6 +30,12 @@ extension RapportCLITests {
             try #require(stored.status == 0, "\(stored)")
             let nothing = try rapport(["plan", "--force", "--json", "--now", now, "--config", config])
             #expect(nothing.status == 0 && nothing.stdout == "[]\n", "\(nothing)")
+
+            // A plan that fails still prints a closed array (of what it stored before failing).
+            try scratch.write("contacts.csv", csv([clientRow("c-1", name: "A"), clientRow("c-1", name: "B")]))
+            let failed = try rapport(["plan", "--force", "--json", "--now", now, "--config", config])
+            #expect(
+                failed.status == 1 && failed.stdout == "[]\n" && failed.stderr.contains("duplicate id"), "\(failed)")
         }
 
         @Test func anUnchangedPlanIsSkippedAndEveryInputIsNoticed() throws {

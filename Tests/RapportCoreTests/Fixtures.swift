@@ -69,10 +69,13 @@ final class ScratchFolder {
         try? FileManager.default.removeItem(at: url)
     }
 
+    /// The path of `name` in the folder.
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
     /// Writes `bytes` to `name` in the folder; returns the file's path.
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        let path = url.appendingPathComponent(name).path
+        let path = path(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }

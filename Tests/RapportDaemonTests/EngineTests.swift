@@ -186,10 +186,12 @@ final class ScriptedTransport: Transport {
         #expect(try engine.reloadDataIfChanged() == false)
     }
 
-    /// With no snapshot loaded, a full plan reads a file in id order as it plans, keeping no
-    /// snapshot, and stores what a plan of the loaded snapshot stores. A revalidation (SIGHUP)
-    /// drops a snapshot held; a broken file is an error that plans and changes nothing.
-    @Test func aPlanWithoutASnapshotReadsTheFileAsItPlans() throws {
+    /// With no snapshot loaded, a full plan reads the file as it plans, keeping no snapshot,
+    /// and stores what a plan of the loaded snapshot stores, whether the file is in id order
+    /// or not. A revalidation (SIGHUP) drops a snapshot held; a broken file is an error that
+    /// plans and changes nothing.
+    @Test(arguments: [false, true])
+    func aPlanWithoutASnapshotReadsTheFileAsItPlans(reversed: Bool) throws {
         let loadedSandbox = Sandbox()
         let loaded = try engine(loadedSandbox, transport: ScriptedTransport([]))
         try loaded.reloadDataIfChanged()
@@ -200,7 +202,8 @@ final class ScriptedTransport: Transport {
         let sandbox = Sandbox()
         let objects = try #require(
             try JSONSerialization.jsonObject(with: Data(sampleContacts.utf8)) as? [[String: Any]])
-        let lines = try objects.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        var lines = try objects.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+        if reversed { lines.reverse() }
         sandbox.write("contacts.jsonl", lines.joined(separator: "\n") + "\n")
         let configuration = try sandbox.load(
             sandbox.config(
