@@ -346,6 +346,30 @@ func releaseFreeMemory() {
     _ = mallocTrim?(0)
 }
 
+/// Makes every thread allocate from one heap (glibc's `mallopt(M_ARENA_MAX, 1)`), unless
+/// `$MALLOC_ARENA_MAX` says otherwise; call it first thing, before any thread starts.
+///
+/// glibc gives threads heaps of their own (up to eight per core), each keeping the pages it
+/// freed: a dispatch pass starts new send threads, and a backlog of 50,000 webhooks grew
+/// the daemon's own memory from 27 to 37 MB while the live heap stayed under 9 MB (heaptrack).
+/// With one heap it stays at 14 MB, at the same send rate and plan time (Benchmarks).
+public func shareOneHeapAcrossThreads() {
+    guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+    _ = mallocOption?(mallocArenaMax, 1)
+}
+
+/// glibc's `M_ARENA_MAX` (malloc.h).
+private let mallocArenaMax: Int32 = -8
+
+private let mallocOption: (@convention(c) (Int32, Int32) -> Int32)? = {
+    #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+    #else
+        return nil
+    #endif
+}()
+
 private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
     #if canImport(Glibc)
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }

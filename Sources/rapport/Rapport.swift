@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RapportDaemon
 
 /// The one executable: `rapport run` for systemd, and the operator's commands.
 @main
@@ -25,8 +26,10 @@ struct Rapport: ParsableCommand {
     )
 
     /// As `ParsableCommand.main()`, but a usage error exits 2 (as documented, and as most Unix
-    /// tools do) rather than argument-parser's 64 (`EX_USAGE`).
+    /// tools do) rather than argument-parser's 64 (`EX_USAGE`); and all threads share one heap
+    /// (``shareOneHeapAcrossThreads()``).
     static func main() {
+        shareOneHeapAcrossThreads()
         do {
             var command = try parseAsRoot()
             try command.run()
