@@ -92,9 +92,10 @@ public struct SnapshotParser: Sendable {
     ///
     /// With `outlining`, no contact is kept: only its id and kind (``Parsed/ids``,
     /// ``Parsed/kinds``). Where the ids ascend, a repeated one is found beside the first; where
-    /// they do not, the ids are sorted at the end (as positions, 8 bytes a contact) and each
-    /// contact's record is noted (``Parsed/spots``), for reading the contacts again in id
-    /// order. A file whose records the scan could not find is outlined only while its ids
+    /// they do not, the ids are sorted at the end (their positions, beside a copy of the ids as
+    /// strings: 24 bytes a contact while sorting, for ids that fit a string's 15 inline bytes)
+    /// and each contact's record is noted (``Parsed/spots``), for reading the contacts again in
+    /// id order. A file whose records the scan could not find is outlined only while its ids
     /// ascend: the first one out of order ends the parse at the end of its piece, with
     /// ``Parsed/inIDOrder`` false and no spots.
     func parse(
