@@ -25,7 +25,7 @@ WITH_MAN ?= yes
 MANPAGES = .build/man
 MAN_DEP = $(if $(filter yes,$(WITH_MAN)),$(MANPAGES)/rapport.1)
 
-.PHONY: demo test build release format lint clean install uninstall check-unit man bench bench-quick bench-store
+.PHONY: demo test build release format lint clean install uninstall check-unit man bench bench-quick bench-store bench-backlog
 
 # Benchmarks (release build; nginx-light, wrk, postfix, sqlite3 and time from Debian for the
 # baselines): `make bench` writes BENCHMARKS.md; BENCH_ARGS passes options to Benchmarks/run.py.
@@ -35,6 +35,11 @@ bench: release
 
 bench-quick: release
 	python3 Benchmarks/run.py --sizes 10000,100000 --dispatch 20000 --backlog 50000 $(BENCH_ARGS)
+
+# Memory while a backlog of a million generated customers' webhooks is sent (about 12
+# minutes): writes BENCHMARKS-backlog.md.
+bench-backlog: release
+	python3 Benchmarks/run.py --only backlog --backlog 1000000 --out BENCHMARKS-backlog.md $(BENCH_ARGS)
 
 # SQLite vs PostgreSQL (needs postgresql and nginx-light): writes BENCHMARKS-store.md.
 bench-store: release

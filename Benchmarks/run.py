@@ -597,7 +597,8 @@ def report(results, args, command):
     if "backlog" in results:
         r = results["backlog"]
         lines += ["## Memory under a backlog", "",
-                  f"`run --once` with {r['n']:,} due webhook messages: sent {r['sent']:,} in {r['seconds']:.1f} s; "
+                  f"`run --once` over the promotion webhooks of {r['n']:,} generated customers: the {r['sent']:,} "
+                  f"due by then sent in {r['seconds']:.1f} s; "
                   f"peak RSS {r['peak']:.0f} MB (includes re-planning the unchanged file first); during dispatch "
                   f"{r['tail_min']:.0f}–{r['tail_max']:.0f} MB (target flat, ≤ 60 MB).", ""]
     if "store" in results:
