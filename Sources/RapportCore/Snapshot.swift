@@ -39,9 +39,15 @@ public struct Snapshot: Sendable {
     /// no scratch copy of the contacts: `sort` itself takes a buffer of half the array, 130 MB
     /// at a million contacts, at the moment the file and the contacts are both held.
     static func idOrder(of contacts: [Contact]) -> [Int]? {
-        guard zip(contacts, contacts.dropFirst()).contains(where: { $0.id > $1.id }) else { return nil }
-        var order = Array(contacts.indices)
-        order.sort { (contacts[$0].id, $0) < (contacts[$1].id, $1) }
+        idOrder(ofIDs: contacts.lazy.map { $0.id })
+    }
+
+    /// The positions of `ids` in order, equal ids in the order given; `nil` when they are in
+    /// order already.
+    static func idOrder<IDs: RandomAccessCollection<String>>(ofIDs ids: IDs) -> [Int]? where IDs.Index == Int {
+        guard zip(ids, ids.dropFirst()).contains(where: { $0 > $1 }) else { return nil }
+        var order = Array(ids.indices)
+        order.sort { (ids[$0], $0) < (ids[$1], $1) }
         return order
     }
 

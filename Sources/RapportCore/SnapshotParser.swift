@@ -209,18 +209,19 @@ public struct SnapshotParser: Sendable {
         records = []
         if outlining {
             errors.insert(contentsOf: validator.errors, at: 0)
-            let complete = indexed && recordCount == result.kinds.count && spots.count == result.kinds.count
+            let indexComplete = indexed && recordCount == result.kinds.count
             var order: [Int] = []
             if result.inIDOrder {
                 errors += adjacentDuplicates
             } else {
-                guard complete else { return result }
+                guard indexComplete, spots.count == result.kinds.count else { return result }
                 let ids: [String]
                 (ids, order) = Self.idOrder(of: index)
-                errors += Self.duplicates(ids: ids, order: order, spots: spots, fileName: fileName)
+                errors += Self.duplicates(
+                    in: order, id: { ids[$0] }, line: { Int(spots[$0].line) }, fileName: fileName)
             }
             if !errors.isEmpty { throw Self.inLineOrder(errors) }
-            result.index = indexed && recordCount == result.kinds.count ? index : nil
+            result.index = indexComplete ? index : nil
             result.preamble = preamble
             if result.inIDOrder {
                 result.ids = index
@@ -233,7 +234,10 @@ public struct SnapshotParser: Sendable {
             return result
         }
         let order = Snapshot.idOrder(of: contacts)
-        errors += Self.duplicates(contacts, lines: lines, order: order, fileName: fileName)
+        func repeated(_ positions: some Sequence<Int>) -> [DataError] {
+            Self.duplicates(in: positions, id: { contacts[$0].id }, line: { lines[$0] }, fileName: fileName)
+        }
+        errors += order.map { repeated($0) } ?? repeated(contacts.indices)
         lines = []
         errors.insert(contentsOf: validator.errors, at: 0)
         if !errors.isEmpty {
@@ -251,32 +255,12 @@ public struct SnapshotParser: Sendable {
         return result
     }
 
-    /// An error for every id that an earlier line has, in a file not in id order: `order`
-    /// puts equal ids side by side, in file order.
-    private static func duplicates(ids: [String], order: [Int], spots: [RecordSpot], fileName: String)
-        -> [DataError]
-    {
-        var errors: [DataError] = []
-        guard var first = order.first else { return errors }
-        for position in order.dropFirst() {
-            if ids[position] == ids[first] {
-                let (line, firstLine) = (Int(spots[position].line), Int(spots[first].line))
-                errors.append(duplicate(ids[position], fileName: fileName, line: line, first: firstLine))
-            } else {
-                first = position
-            }
-        }
-        return errors
-    }
-
     /// The ids of `index`, and their positions in id order (equal ids in file order).
     private static func idOrder(of index: RecordIndex) -> (ids: [String], order: [Int]) {
         var ids: [String] = []
         ids.reserveCapacity(index.count)
         index.forEachEntry { _, range in ids.append(index.id(at: range)) }
-        var order = Array(ids.indices)
-        order.sort { (ids[$0], $0) < (ids[$1], $1) }
-        return (ids, order)
+        return (ids, Snapshot.idOrder(ofIDs: ids) ?? Array(ids.indices))
     }
 
     /// The entries of `index` (digests kept) with the one at `order[i]` in position `i`.
@@ -294,19 +278,17 @@ public struct SnapshotParser: Sendable {
         DataError(file: fileName, line: 1, field: nil, problem: "unknown data format; use .json, .jsonl or .csv")
     }
 
-    /// An error for every contact whose id an earlier line has: `order` puts equal ids side by
-    /// side, in file order (`nil`: the contacts are in that order).
-    private static func duplicates(_ contacts: [Contact], lines: [Int], order: [Int]?, fileName: String)
-        -> [DataError]
-    {
+    /// An error for every position whose id an earlier line has: `positions` puts equal ids
+    /// side by side, in file order.
+    private static func duplicates(
+        in positions: some Sequence<Int>, id: (Int) -> String, line: (Int) -> Int, fileName: String
+    ) -> [DataError] {
         var errors: [DataError] = []
         // The position of the first contact with the id at hand.
-        var first = order?.first ?? 0
-        for rank in contacts.indices.dropFirst() {
-            let position = order?[rank] ?? rank
-            if contacts[position].id == contacts[first].id {
-                errors.append(
-                    duplicate(contacts[position].id, fileName: fileName, line: lines[position], first: lines[first]))
+        var first: Int?
+        for position in positions {
+            if let first, id(position) == id(first) {
+                errors.append(duplicate(id(position), fileName: fileName, line: line(position), first: line(first)))
             } else {
                 first = position
             }
