@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One record of a data file: the line it starts on, where its bytes are, and a digest of
 /// them. Two records with the same bytes make the same contact, so a record whose digest the
 /// last plan already saw needs neither parsing nor planning again.
@@ -20,12 +22,17 @@ public enum DataRecords {
     /// A piece of a file read piece by piece (``DataFileReader``) is scanned as it comes:
     /// `firstLine` is the line it starts on, and only the piece that starts the file (line 1)
     /// holds a CSV header.
-    public static func scan(_ bytes: [UInt8], format: SnapshotParser.Format, fileName: String, firstLine: Int = 1)
-        throws(DataError) -> Scan
-    {
+    ///
+    /// Bytes of `halvingFrom` or more (16 MiB) are scanned as two halves side by side, on the
+    /// two cores a plan has: every plan of the changes scans the whole file.
+    public static func scan(
+        _ bytes: [UInt8], format: SnapshotParser.Format, fileName: String, firstLine: Int = 1,
+        halvingFrom threshold: Int = 16 << 20
+    ) throws(DataError) -> Scan {
         switch format {
-        case .csv: return scanCSV(bytes, firstLine: firstLine)
-        case .jsonLines: return Scan(header: nil, records: scanLines(bytes, firstLine: firstLine))
+        case .csv: return scanCSV(bytes, firstLine: firstLine, halvingFrom: threshold)
+        case .jsonLines:
+            return Scan(header: nil, records: scanLines(bytes, firstLine: firstLine, halvingFrom: threshold))
         case .json:
             let elements = try JSONArraySplitter.elements(of: bytes, fileName: fileName)
             return Scan(
@@ -45,69 +52,130 @@ public enum DataRecords {
     }
 
     /// CSV records end at a line break outside quotes; the first is the header.
-    private static func scanCSV(_ bytes: [UInt8], firstLine: Int) -> Scan {
-        var records: [DataRecord] = []
-        records.reserveCapacity(bytes.count / 64)
-        var header: Range<Int>?
-        var inHeader = firstLine == 1
-        bytes.withUnsafeBufferPointer { buffer in
-            let count = buffer.count
-            var position = inHeader ? CSVReader.byteOrderMarkLength(of: buffer) : 0
-            var line = firstLine
-            while position < count {
-                let start = position
-                let startLine = line
-                var quoted = false
-                while position < count {
-                    let byte = buffer[position]
-                    if byte == 0x22 {
-                        quoted.toggle()
-                    } else if byte == 0x0A {
-                        line += 1
-                        if !quoted { break }
-                    }
-                    position += 1
-                }
-                var end = position
-                position += 1  // past the line break
-                if end > start, buffer[end - 1] == 0x0D { end -= 1 }
-                let range = start..<end
-                if inHeader {
-                    header = range
-                    inHeader = false
-                } else if !range.isEmpty {
-                    records.append(DataRecord(line: startLine, range: range, digest: digest(buffer, range)))
-                }
+    ///
+    /// Halved, the second half starts after the first line break past the middle, scanned as
+    /// if outside quotes; if the first half shows that line break was inside quotes after all,
+    /// the bytes are scanned again in one piece.
+    private static func scanCSV(_ bytes: [UInt8], firstLine: Int, halvingFrom threshold: Int) -> Scan {
+        var scan = bytes.withUnsafeBufferPointer { buffer in
+            let whole = 0..<buffer.count
+            let start = firstLine == 1 ? CSVReader.byteOrderMarkLength(of: buffer) : 0
+            guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A)
+            else { return scanCSV(buffer, start..<whole.upperBound, firstLine: firstLine, header: firstLine == 1).scan }
+            let (first, second) = inParallel(
+                { scanCSV(buffer, start..<(split + 1), firstLine: firstLine, header: firstLine == 1) },
+                { scanCSV(buffer, (split + 1)..<whole.upperBound, firstLine: 0, header: false) })
+            guard !first.endsInQuotes else {
+                return scanCSV(buffer, start..<whole.upperBound, firstLine: firstLine, header: firstLine == 1).scan
             }
+            var scan = first.scan
+            scan.records.reserveCapacity(scan.records.count + second.scan.records.count)
+            for var record in second.scan.records {
+                record.line += first.nextLine
+                scan.records.append(record)
+            }
+            return scan
         }
-        var scan = Scan(header: header, records: records)
-        if let header { scan.preamble = digest(bytes, header) }
+        if let header = scan.header { scan.preamble = digest(bytes, header) }
         return scan
     }
 
-    /// JSON Lines: a record a line, blank lines skipped.
-    private static func scanLines(_ bytes: [UInt8], firstLine: Int) -> [DataRecord] {
+    /// The CSV records of `range`, which starts a record; `header`: the first is the header.
+    /// - Returns: also the line after the last, and whether `range` ended inside quotes.
+    private static func scanCSV(
+        _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int, header inHeader: Bool
+    ) -> (scan: Scan, nextLine: Int, endsInQuotes: Bool) {
         var records: [DataRecord] = []
-        records.reserveCapacity(bytes.count / 64)
-        bytes.withUnsafeBufferPointer { buffer in
-            let count = buffer.count
-            var position = 0
-            var line = firstLine - 1
-            while position < count {
-                line += 1
-                let start = position
-                var blank = true
-                while position < count, buffer[position] != 0x0A {
-                    let byte = buffer[position]
-                    if byte != 0x20, byte != 0x09, byte != 0x0D { blank = false }
-                    position += 1
+        records.reserveCapacity(range.count / 64)
+        var header: Range<Int>?
+        var inHeader = inHeader
+        var position = range.lowerBound
+        var line = firstLine
+        var quoted = false
+        while position < range.upperBound {
+            let start = position
+            let startLine = line
+            quoted = false
+            while position < range.upperBound {
+                let byte = buffer[position]
+                if byte == 0x22 {
+                    quoted.toggle()
+                } else if byte == 0x0A {
+                    line += 1
+                    if !quoted { break }
                 }
-                let range = start..<position
                 position += 1
-                if !blank { records.append(DataRecord(line: line, range: range, digest: digest(buffer, range))) }
+            }
+            var end = position
+            position += 1  // past the line break
+            if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+            let record = start..<end
+            if inHeader {
+                header = record
+                inHeader = false
+            } else if !record.isEmpty {
+                records.append(DataRecord(line: startLine, range: record, digest: digest(buffer, record)))
             }
         }
-        return records
+        return (Scan(header: header, records: records), line, quoted)
+    }
+
+    /// Runs `first` here and `second` on another thread, and returns both results.
+    private static func inParallel<A, B>(_ first: () -> A, _ second: @escaping () -> B) -> (A, B) {
+        nonisolated(unsafe) var secondResult: B?
+        nonisolated(unsafe) let second = second
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            secondResult = second()
+            done.signal()
+        }
+        let firstResult = first()
+        done.wait()
+        return (firstResult, secondResult!)
+    }
+
+    /// JSON Lines: a record a line, blank lines skipped; halved at the first line break past
+    /// the middle.
+    private static func scanLines(_ bytes: [UInt8], firstLine: Int, halvingFrom threshold: Int) -> [DataRecord] {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A) else {
+                return scanLines(buffer, 0..<buffer.count, firstLine: firstLine).records
+            }
+            var (first, second) = inParallel(
+                { scanLines(buffer, 0..<(split + 1), firstLine: firstLine) },
+                { scanLines(buffer, (split + 1)..<buffer.count, firstLine: 0) })
+            first.records.reserveCapacity(first.records.count + second.records.count)
+            for var record in second.records {
+                record.line += first.nextLine
+                first.records.append(record)
+            }
+            second.records = []
+            return first.records
+        }
+    }
+
+    /// The JSON Lines records of `range`, which starts a line; also the line after the last.
+    private static func scanLines(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, firstLine: Int) -> (
+        records: [DataRecord], nextLine: Int
+    ) {
+        var records: [DataRecord] = []
+        records.reserveCapacity(range.count / 64)
+        var position = range.lowerBound
+        var line = firstLine - 1
+        while position < range.upperBound {
+            line += 1
+            let start = position
+            var blank = true
+            while position < range.upperBound, buffer[position] != 0x0A {
+                let byte = buffer[position]
+                if byte != 0x20, byte != 0x09, byte != 0x0D { blank = false }
+                position += 1
+            }
+            let record = start..<position
+            position += 1
+            if !blank { records.append(DataRecord(line: line, range: record, digest: digest(buffer, record))) }
+        }
+        return (records, line + 1)
     }
 
     static func digest(_ bytes: [UInt8], _ range: Range<Int>) -> UInt64 {

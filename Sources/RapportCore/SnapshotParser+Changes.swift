@@ -28,7 +28,8 @@ extension SnapshotParser {
     /// with both lines, whether the other record changed or not.
     ///
     /// - Returns: `nil` when the file cannot be compared with `previous` (another CSV header,
-    ///   an unknown format, two identical records): parse the whole file instead.
+    ///   an unknown format, two identical records out of place: see
+    ///   ``match(_:toEntries:lookingAhead:)``): parse the whole file instead.
     public func parseChanges(
         _ bytes: [UInt8], fileName: String, since previous: RecordIndex, preamble: UInt64,
         including: Set<String> = []
@@ -47,33 +48,30 @@ extension SnapshotParser {
             columns = names
         }
 
-        // The last plan's records: their digests, where their ids are, and whether a record of
-        // the file still has them.
-        var known = DigestTable(capacity: previous.count)
+        // The last plan's records, in file order: their digests and where their ids are.
+        var oldDigests: [UInt64] = []
         var idRanges: [Range<Int>] = []
+        oldDigests.reserveCapacity(previous.count)
         idRanges.reserveCapacity(previous.count)
-        var duplicated = false
         previous.forEachEntry { digest, id in
-            if !known.insert(digest, value: idRanges.count) { duplicated = true }
+            oldDigests.append(digest)
             idRanges.append(id)
         }
-        guard !duplicated else { return nil }
+        // The last plan's entry of each record of the file, -1 for a new or edited record.
+        guard
+            let entries = Self.match(scan.records, toEntries: oldDigests)
+        else { return nil }
         var seen = [Bool](repeating: false, count: idRanges.count)
-
         var toParse: [DataRecord] = []
         var unchanged = 0
-        // The last plan's entry of each record of the file, -1 for a new or edited record.
-        var entries = [Int32](repeating: -1, count: scan.records.count)
-        for (position, record) in scan.records.enumerated() {
-            guard let entry = known.value(for: record.digest) else {
+        for (record, entry) in zip(scan.records, entries) {
+            guard entry >= 0 else {
                 toParse.append(record)
                 continue
             }
-            guard !seen[entry] else { return nil }  // the same bytes twice
-            seen[entry] = true
-            entries[position] = Int32(entry)
+            seen[Int(entry)] = true
             unchanged += 1
-            if !including.isEmpty, including.contains(previous.id(at: idRanges[entry])) { toParse.append(record) }
+            if !including.isEmpty, including.contains(previous.id(at: idRanges[Int(entry)])) { toParse.append(record) }
         }
         // Contacts whose record is gone or edited; an edited one comes back among the parsed.
         var goneIDs = Set<String>()
@@ -108,12 +106,12 @@ extension SnapshotParser {
             parsedIDs.append(contact.id)
             contacts.append(contact)
         }
-        // A new or edited record may take the id of a record that did not change.
+        // A new or edited record may take the id of a record that did not change (or repeat
+        // one that did not change, byte for byte).
         let newIDs = Set(lineOfID.keys).subtracting(goneIDs).subtracting(including)
         if !newIDs.isEmpty {
             var idLines: [String: Int] = [:]
             for (record, entry) in zip(scan.records, entries) where entry >= 0 {
-                guard parsed.value(for: record.digest) == nil else { continue }
                 let id = previous.id(at: idRanges[Int(entry)])
                 if newIDs.contains(id) { idLines[id] = record.line }
             }
@@ -138,6 +136,46 @@ extension SnapshotParser {
         contacts.sort { $0.id < $1.id }
         let removed = goneIDs.subtracting(lineOfID.keys).sorted()
         return DataChanges(contacts: contacts, removedIDs: removed, index: index, unchangedRecords: unchanged)
+    }
+
+    /// Which of the last plan's entries (by digest, in file order) each record is, `-1` for
+    /// none: a new or edited record.
+    ///
+    /// A file mostly holds the records it held, in the same order, so they are matched in
+    /// order first: a record is the entry expected next, or one of the few after it (those
+    /// before it were edited or removed). Only the records left over are looked up among the
+    /// entries left over, by digest. A million records edited here and there cost one pass,
+    /// not a million-entry table; a file reordered costs the table.
+    ///
+    /// - Returns: `nil` when two of the records left over have the same bytes, or two of the
+    ///   entries left over the same digest (then the file is parsed whole, which reports why).
+    static func match(_ records: [DataRecord], toEntries entries: [UInt64], lookingAhead reach: Int = 64) -> [Int32]? {
+        var matched = [Int32](repeating: -1, count: records.count)
+        var taken = [Bool](repeating: false, count: entries.count)
+        var leftOver: [(position: Int, digest: UInt64)] = []
+        var expected = 0
+        for (position, record) in records.enumerated() {
+            let digest = record.digest
+            if let entry = entries[expected..<min(expected + reach, entries.count)].firstIndex(of: digest) {
+                matched[position] = Int32(entry)
+                taken[entry] = true
+                expected = entry + 1
+            } else {
+                leftOver.append((position, digest))
+            }
+        }
+        guard !leftOver.isEmpty else { return matched }
+        var table = DigestTable(capacity: entries.count - taken.lazy.filter { $0 }.count)
+        for (entry, digest) in entries.enumerated() where !taken[entry] {
+            guard table.insert(digest, value: entry) else { return nil }
+        }
+        for (position, digest) in leftOver {
+            guard let entry = table.value(for: digest) else { continue }
+            guard !taken[entry] else { return nil }  // the same bytes twice
+            taken[entry] = true
+            matched[position] = Int32(entry)
+        }
+        return matched
     }
 
     /// The fields of one record, read on its own: a CSV record by the file's column names, a

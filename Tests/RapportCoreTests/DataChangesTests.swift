@@ -1,6 +1,7 @@
 import Foundation
-import RapportCore
 import Testing
+
+@testable import RapportCore
 
 /// Reading only what changed in a data file: the record scan agrees with the parser about
 /// where records are, and a parse of the changes agrees with a parse of the whole file.
@@ -110,8 +111,73 @@ import Testing
                 + "c1,c1@example.com,Bea,customer,Europe/Berlin,true,x\n")
                 .utf8)
         #expect(try changes(old, reordered) == nil)
-        // The same bytes twice: a duplicate the index alone cannot place.
-        #expect(try changes(old, Self.csv([Self.row("c1"), Self.row("c1"), Self.row("c2")])) == nil)
+    }
+
+    /// A record repeated, byte for byte, is a new record with a used id: the error a full
+    /// parse reports, wherever the record was before.
+    @Test(arguments: ["c1", "c3"]) func aRepeatedRecordIsADuplicateAsInAFullParse(repeated: String) throws {
+        let old = Self.csv((1...3).map { Self.row("c\($0)") })
+        let new = Self.csv([Self.row(repeated), Self.row(repeated), Self.row("c2")])
+        var changed: [String] = []
+        do {
+            _ = try changes(old, new)
+        } catch let error as DataErrors {
+            changed = error.errors.map(\.description)
+        }
+        var whole: [String] = []
+        do {
+            _ = try indexed(new)
+        } catch let error as DataErrors {
+            whole = error.errors.map(\.description)
+        }
+        #expect(!changed.isEmpty)
+        #expect(changed == whole)
+    }
+
+    /// Records are matched to the last plan's in order first, then the rest by digest.
+    @Test func recordsAreMatchedInOrderThenByDigest() throws {
+        func records(_ digests: [UInt64]) -> [DataRecord] {
+            digests.enumerated().map { DataRecord(line: $0.offset + 2, range: 0..<0, digest: $0.element) }
+        }
+        // 1 edited, 3 moved to the end, 6 new.
+        #expect(
+            SnapshotParser.match(records([0, 11, 2, 4, 6, 3]), toEntries: [0, 1, 2, 3, 4]) == [0, -1, 2, 4, -1, 3])
+        #expect(SnapshotParser.match(records([4, 3, 2, 1, 0]), toEntries: [0, 1, 2, 3, 4]) == [4, 3, 2, 1, 0])
+        // Three removed together; then a record out of reach of the one expected.
+        #expect(SnapshotParser.match(records([0, 4, 5]), toEntries: [0, 1, 2, 3, 4, 5]) == [0, 4, 5])
+        #expect(
+            SnapshotParser.match(records([0, 4, 5, 1]), toEntries: [0, 1, 2, 3, 4, 5], lookingAhead: 2)
+                == [0, 4, 5, 1])
+        #expect(SnapshotParser.match(records([7, 8]), toEntries: [0, 1]) == [-1, -1])
+        #expect(SnapshotParser.match(records([]), toEntries: [0, 1]) == [])
+        #expect(SnapshotParser.match(records([0, 1]), toEntries: []) == [-1, -1])
+        // The same bytes twice: the second is new (a duplicate id, for the parse to report),
+        // unless neither is in order, when which one the last plan saw is unknown.
+        #expect(SnapshotParser.match(records([2, 2]), toEntries: [0, 1, 2]) == [2, -1])
+        #expect(SnapshotParser.match(records([2, 2]), toEntries: [0, 1, 2], lookingAhead: 1) == nil)
+    }
+
+    /// A large file is scanned as two halves side by side; wherever the middle falls (inside
+    /// quotes too, where the halves are scanned again as one), the records are those of one scan.
+    @Test(arguments: [SnapshotParser.Format.csv, .jsonLines])
+    func aFileScannedAsTwoHalvesHasTheRecordsOfOneScan(format: SnapshotParser.Format) throws {
+        var rows: [String] = []
+        for n in 1...40 {
+            switch (format, n % 4) {
+            case (.csv, 0): rows.append("c\(n),\"Bea\nB\"\"\",c\(n)@example.com,customer,UTC,true,\"a\r\nb\"\r")
+            case (.csv, 1): rows.append("")
+            case (.csv, _): rows.append(Self.row("c\(n)"))
+            case (_, 1): rows.append("  ")
+            default: rows.append(#"{"id":"c\#(n)","kind":"customer"}"#)
+            }
+            let text = (format == .csv ? ["\u{FEFF}" + Self.header] : []) + rows
+            let bytes = Array(text.joined(separator: "\n").utf8)
+            let name = format == .csv ? "contacts.csv" : "contacts.jsonl"
+            let whole = try DataRecords.scan(bytes, format: format, fileName: name, halvingFrom: .max)
+            let halved = try DataRecords.scan(bytes, format: format, fileName: name, halvingFrom: 1)
+            #expect(halved.records == whole.records, "\(n) rows")
+            #expect(halved.header == whole.header && halved.preamble == whole.preamble, "\(n) rows")
+        }
     }
 
     @Test func jsonLinesAreComparedLineByLine() throws {
