@@ -59,7 +59,7 @@ let package = Package(
         // Transports (SMTP, webhook, maildir), MIME and signing.
         .target(
             name: "RapportDelivery",
-            dependencies: ["CCurl", "CCurlShims", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RapportCore", "CCurl", "CCurlShims", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Configuration, data loading, rendering, the tick and the daemon around it.

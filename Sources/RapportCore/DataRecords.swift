@@ -237,6 +237,10 @@ public struct RecordIndex: Sendable, Equatable {
         self.count = count
     }
 
+    /// A digest of the serialized index: a copy kept apart from what describes it is checked
+    /// against it.
+    public var checksum: UInt64 { DataRecords.digest(bytes, 0..<bytes.count) }
+
     public mutating func append(digest: UInt64, id: String) {
         append(digest: digest, idBytes: id.utf8.prefix(Int(UInt16.max)))
     }

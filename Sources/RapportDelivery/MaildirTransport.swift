@@ -1,4 +1,5 @@
 import Foundation
+import RapportCore
 
 #if canImport(Glibc)
     import Glibc
@@ -66,7 +67,11 @@ public final class MaildirTransport: Transport, Sendable {
             bytes = envelope.webhookBody
         }
         let target = path(for: envelope.messageID)
-        try AtomicFile.replace(bytes, to: target, directory: directory)
+        do {
+            try AtomicFile.replace(bytes, to: target, directory: directory)
+        } catch {
+            throw DeliveryError(kind: .transient, detail: error.description)
+        }
         return DeliveryReceipt(detail: "wrote \(target)", latency: ContinuousClock.now - start)
     }
 }

@@ -106,6 +106,41 @@ extension RapportCLITests {
             #expect(try plan().contains("planned only the 1 contact that changed"))
         }
 
+        /// The record index is a file beside the store, readable by its owner only; when it is
+        /// damaged or gone, the next plan is a full one, and stores what it would anyway.
+        @Test(arguments: ["damaged", "gone"]) func aDamagedOrMissingIndexMeansAFullPlan(_ how: String) throws {
+            let scratch = try Scratch("incremental-index")
+            try scratch.write("contacts.csv", csv(Self.before))
+            let config = try scratch.write("rapport.toml", Self.config)
+            try #require(try rapport(["plan", "--now", Self.now, "--config", config]).status == 0)
+            let index = scratch.file("state/rapport.sqlite.plan-index")
+            let attributes = try FileManager.default.attributesOfItem(atPath: index)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            #expect((attributes[.size] as? NSNumber)?.intValue ?? 0 > 42 * 10)
+
+            try scratch.write("contacts.csv", csv(Self.after))
+            if how == "damaged" {
+                var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: index)))
+                bytes[bytes.count / 2] ^= 0x01
+                try Data(bytes).write(to: URL(fileURLWithPath: index))
+            } else {
+                try FileManager.default.removeItem(atPath: index)
+            }
+            let second = try rapport(["plan", "--now", Self.now, "--config", config])
+            try #require(second.status == 0, "\(second)")
+            #expect(!second.stdout.contains("planned only"), "\(second.stdout)")
+            #expect(FileManager.default.fileExists(atPath: index), "written again by the full plan")
+
+            // The same two plans, the second forced to be full.
+            let other = try Scratch("incremental-index-full")
+            try other.write("contacts.csv", csv(Self.before))
+            let otherConfig = try other.write("rapport.toml", Self.config)
+            try #require(try rapport(["plan", "--now", Self.now, "--config", otherConfig]).status == 0)
+            try other.write("contacts.csv", csv(Self.after))
+            try #require(try rapport(["plan", "--now", Self.now, "--config", otherConfig, "--force"]).status == 0)
+            #expect(try messageRows(config) == (try messageRows(otherConfig)))
+        }
+
         @Test func aBadEditIsReportedByLineAndChangesNothing() throws {
             let scratch = try Scratch("incremental-bad")
             try scratch.write("contacts.csv", csv(Self.before))

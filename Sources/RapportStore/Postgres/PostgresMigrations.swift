@@ -224,6 +224,8 @@ enum PostgresMigrations {
             "v7-operator: due time set by an operator",
             ["ALTER TABLE message ADD COLUMN due_set_by TEXT"]
         ),
+        // Only an embedded store keeps a plan basis, in a file beside it.
+        ("v8-planner: record index in a file of its own", ["DROP TABLE plan_record_index"]),
     ]
 
     /// Brings the schema up to date inside the caller's transaction.

@@ -199,6 +199,13 @@ enum SQLiteMigrations {
             // time rather than re-timing it to the schedule's.
             try db.execute(sql: "ALTER TABLE message ADD COLUMN due_set_by TEXT")
         }
+        migrator.registerMigration("v8-planner: record index in a file of its own") { db in
+            // Kept beside the store (`Outbox.recordIndexPath`): a cache rewritten whole by
+            // every plan of a changed file, which in the store cost its size twice in the
+            // write-ahead log and the checkpoint.
+            try db.execute(sql: "DROP TABLE plan_record_index")
+            try db.execute(sql: "DELETE FROM setting WHERE key = 'plan_basis'")
+        }
         return migrator
     }
 }
