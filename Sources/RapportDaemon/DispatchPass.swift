@@ -96,7 +96,7 @@ final class DispatchPass: Sendable {
         self.shouldStop = shouldStop
         self.deadline = deadline
         tally = Mutex(Tally(health: health))
-        commits = GroupCommit(store: store)
+        commits = GroupCommit(store: store, sendsPerCommit: settings.sendsPerCommit)
         var lanes: [Channel: LaneBox] = [:]
         for channel in Channel.allCases { lanes[channel] = LaneBox() }
         self.lanes = lanes
@@ -120,6 +120,7 @@ final class DispatchPass: Sendable {
         }
         for worker in workers { worker.start() }
         for _ in workers { done.wait() }
+        commits.close()
         if let failure = storeFailure.withLock({ $0 }) {
             // What was claimed and not started stays leased and goes out after the lease
             // expires; nothing is marked sent that was not.
