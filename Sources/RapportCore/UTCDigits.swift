@@ -10,6 +10,19 @@ public enum UTCDigits {
         write(date, dateTimeSeparator: UInt8(ascii: "T"), seconds: true)
     }
 
+    /// ISO 8601 to the millisecond, as `Date.ISO8601FormatStyle(includingFractionalSeconds:
+    /// true)` writes it: `2026-12-01T09:00:00.250Z`. Every log line starts with one.
+    public static func iso8601Milliseconds(_ date: Date) -> String {
+        let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded(.down)
+        let seconds = (milliseconds / 1_000).rounded(.down)
+        var bytes = write(Date(timeIntervalSince1970: seconds), dateTimeSeparator: UInt8(ascii: "T"), seconds: true)
+        bytes.removeLast()  // the Z
+        bytes.append(UInt8(ascii: "."))
+        bytes.appendDigits(Int(milliseconds - seconds * 1_000), width: 3)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// For a table, to the minute: `2026-12-07 09:30`.
     public static func minutes(_ date: Date) -> String {
         String(decoding: write(date, dateTimeSeparator: UInt8(ascii: " "), seconds: false), as: UTF8.self)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RapportCore
 
 /// How each log event becomes one line.
 ///
@@ -59,14 +60,19 @@ public enum LogFormat: String, Sendable, CaseIterable {
 
     /// A value as text; quoted when it holds spaces, quotes or `=`, or is empty.
     static func quoted(_ text: String) -> String {
-        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return text }
+        // By byte: none of the three is part of another character in UTF-8.
+        guard text.isEmpty || text.utf8.contains(where: { $0 == 0x20 || $0 == 0x22 || $0 == 0x3D }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             + "\""
     }
 
     /// Line breaks written as `\n`, so an event never spans two lines.
     static func oneLine(_ text: String) -> String {
-        guard text.contains(where: \.isNewline) else { return text }
+        // Only CR and LF are replaced: text without those bytes (read as UTF-8, where they are
+        // never part of another character) is returned as it is.
+        guard text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return text }
         return text.replacingOccurrences(of: "\r\n", with: "\\n").replacingOccurrences(of: "\n", with: "\\n")
             .replacingOccurrences(of: "\r", with: "\\n")
     }
@@ -92,6 +98,6 @@ public enum LogFormat: String, Sendable, CaseIterable {
 
     /// UTC, ISO 8601 with milliseconds.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        UTCDigits.iso8601Milliseconds(date)
     }
 }

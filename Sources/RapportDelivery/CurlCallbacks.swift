@@ -57,19 +57,29 @@ enum CurlCallbacks {
     static let debug: curl_debug_callback = { _, type, data, size, userData in
         guard let data, let userData, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
         let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
-        let text = data.withMemoryRebound(to: UInt8.self, capacity: size) { bytes in
-            String(decoding: UnsafeBufferPointer(start: bytes, count: min(size, 512)), as: UTF8.self)
-        }
+        // Read as bytes: every command and answer of every message passes through here.
+        let bytes = UnsafeRawBufferPointer(start: data, count: min(size, 512))
+        func isLineEnd(_ byte: UInt8) -> Bool { byte == 0x0A || byte == 0x0D }
         if type == CURLINFO_HEADER_IN {
-            for line in text.split(whereSeparator: \.isNewline) {
-                state.lastServerLine = String(line)
-                if line.first == "4" || line.first == "5" {
-                    state.failureLine = String(line)
-                    state.failureStage = state.lastCommand
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, !isLineEnd(bytes[end]) { end += 1 }
+                if end > start {
+                    let line = String(decoding: bytes[start..<end], as: UTF8.self)
+                    state.lastServerLine = line
+                    if bytes[start] == UInt8(ascii: "4") || bytes[start] == UInt8(ascii: "5") {
+                        state.failureLine = line
+                        state.failureStage = state.lastCommand
+                    }
                 }
+                start = end + 1
             }
-        } else if let verb = text.split(whereSeparator: { $0 == " " || $0.isNewline }).first, verb != "QUIT" {
-            state.lastCommand = verb.uppercased()
+        } else {
+            var end = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: " "), !isLineEnd(bytes[end]) { end += 1 }
+            let verb = String(decoding: bytes[0..<end], as: UTF8.self).uppercased()
+            if !verb.isEmpty, verb != "QUIT" { state.lastCommand = verb }
         }
         return 0
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-import RapportDaemon
 import Testing
+
+@testable import RapportDaemon
 
 @Suite struct LogFormatTests {
     let date = Date(timeIntervalSince1970: 1_796_637_600.25)  // 2026-12-07T10:00:00.250Z
@@ -30,6 +31,32 @@ import Testing
             let line = format.line(
                 level: .error, message: "first\nsecond", metadata: ["detail": "a\r\nb"], date: date)
             #expect(!line.contains("\n") && !line.contains("\r"), "\(format): \(line)")
+        }
+    }
+
+    /// Read byte by byte, text with other characters stays as it is, and CR and LF among
+    /// them are still replaced.
+    @Test func onlyLineBreaksAreRewritten() {
+        for text in ["café ©", "a → b", "€5", "a\u{2028}b"] { #expect(LogFormat.oneLine(text) == text) }
+        #expect(LogFormat.oneLine("café\r\n→ b\r€") == "café\\n→ b\\n€")
+        #expect(LogFormat.quoted("é=1") == "\"é=1\"")
+        #expect(LogFormat.quoted("naïve") == "naïve")
+        #expect(LogFormat.quoted("") == "\"\"")
+    }
+
+    /// The timestamp is written from the calendar fields directly, as Foundation's ISO 8601
+    /// style with fractional seconds writes it (milliseconds, the rest dropped).
+    @Test func theTimestampIsFoundationsISO8601WithMilliseconds() {
+        var generator = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        // Whole milliseconds and 0.4 of one: no doubt about which millisecond it is.
+        let fixed: [Int64] = [
+            0, 1, 999, 1_000, 1_796_637_600_250, 1_796_637_599_999, 4_102_444_799_500, 951_782_400_125,
+        ]
+        let random = (0..<2_000).map { _ in Int64.random(in: 0..<4_102_444_800_000, using: &generator) }
+        for milliseconds in fixed + random {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1_000 + 0.000_4)
+            #expect(LogFormat.timestamp(date) == date.formatted(style), "\(milliseconds)")
         }
     }
 
