@@ -154,6 +154,8 @@ extension Outbox: ConsentStore {
         // Deleted and overwritten bytes must not linger: secure_delete zeroes freed cells, and
         // the write-ahead log, which still holds the old pages, is checkpointed and truncated.
         try checkpoint(truncate: true)
+        // The record index of the last plan names the person's id too.
+        try eraseRecordIndex()
         return report
     }
 

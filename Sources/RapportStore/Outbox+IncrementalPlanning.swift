@@ -82,6 +82,38 @@ extension Outbox {
         }
     }
 
+    /// Forgets the plan basis and erases the record index file: overwritten with zeros and
+    /// synced before it is removed, so that the contact ids in it do not linger on disk
+    /// (`rapport forget`). The next plan is a full one.
+    func eraseRecordIndex() throws(StoreError) {
+        guard isEmbedded else { return }
+        try write("forgetting the plan basis") { db in
+            try db.execute(sql: "DELETE FROM setting WHERE key = 'plan_basis'")
+        }
+        let fd = open(recordIndexPath, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer {
+            close(fd)
+            unlink(recordIndexPath)
+        }
+        let size = Int(lseek(fd, 0, SEEK_END))
+        let zeros = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = 0
+        while offset < size {
+            let written = zeros.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress, min($0.count, size - offset), off_t(offset))
+            }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                throw StoreError(.query, "erasing \(recordIndexPath)", String(cString: strerror(errno)))
+            }
+            offset += written
+        }
+        guard fsync(fd) == 0 else {
+            throw StoreError(.query, "erasing \(recordIndexPath)", String(cString: strerror(errno)))
+        }
+    }
+
     /// The newest audit event's id (0 when there is none).
     public func lastEventID() throws(StoreError) -> Int64 {
         try read("reading the newest event") { db in

@@ -249,6 +249,9 @@ extension RapportCLITests {
             for trace in traces {
                 #expect(storeBytes().contains { $0.range(of: Data(trace.utf8)) != nil }, "fixture lacks \(trace)")
             }
+            // The last plan's record index, a file beside the store, names the contact's id.
+            let index = scratch.file("state/rapport.sqlite.plan-index")
+            #expect(FileManager.default.contents(atPath: index)?.range(of: Data("c-102".utf8)) != nil)
 
             let refused = try rapport(["forget", "c-102", "--config", config])
             #expect(refused.status != 0, "forget without --yes on a non-terminal must refuse: \(refused)")
@@ -259,6 +262,7 @@ extension RapportCLITests {
                     !storeBytes().contains { $0.range(of: Data(trace.utf8)) != nil }, "'\(trace)' is still in the store"
                 )
             }
+            #expect(!FileManager.default.fileExists(atPath: index), "the record index is erased")
             // Alan's data is intact, and the erasure itself is on record without naming anyone.
             #expect(storeBytes().contains { $0.range(of: Data("alan.turing@example.com".utf8)) != nil })
             let audit = try rapport(["audit", "--json", "--config", config])
