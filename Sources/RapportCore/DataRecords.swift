@@ -1,5 +1,3 @@
-import Dispatch
-
 /// One record of a data file: the line it starts on, where its bytes are, and a digest of
 /// them. Two records with the same bytes make the same contact, so a record whose digest the
 /// last plan already saw needs neither parsing nor planning again.
@@ -62,7 +60,7 @@ public enum DataRecords {
             let start = firstLine == 1 ? CSVReader.byteOrderMarkLength(of: buffer) : 0
             guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A)
             else { return scanCSV(buffer, start..<whole.upperBound, firstLine: firstLine, header: firstLine == 1).scan }
-            let (first, second) = inParallel(
+            let (first, second) = Parallel.both(
                 { scanCSV(buffer, start..<(split + 1), firstLine: firstLine, header: firstLine == 1) },
                 { scanCSV(buffer, (split + 1)..<whole.upperBound, firstLine: 0, header: false) })
             guard !first.endsInQuotes else {
@@ -120,20 +118,6 @@ public enum DataRecords {
         return (Scan(header: header, records: records), line, quoted)
     }
 
-    /// Runs `first` here and `second` on another thread, and returns both results.
-    private static func inParallel<A, B>(_ first: () -> A, _ second: @escaping () -> B) -> (A, B) {
-        nonisolated(unsafe) var secondResult: B?
-        nonisolated(unsafe) let second = second
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            secondResult = second()
-            done.signal()
-        }
-        let firstResult = first()
-        done.wait()
-        return (firstResult, secondResult!)
-    }
-
     /// JSON Lines: a record a line, blank lines skipped; halved at the first line break past
     /// the middle.
     private static func scanLines(_ bytes: [UInt8], firstLine: Int, halvingFrom threshold: Int) -> [DataRecord] {
@@ -141,7 +125,7 @@ public enum DataRecords {
             guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A) else {
                 return scanLines(buffer, 0..<buffer.count, firstLine: firstLine).records
             }
-            var (first, second) = inParallel(
+            var (first, second) = Parallel.both(
                 { scanLines(buffer, 0..<(split + 1), firstLine: firstLine) },
                 { scanLines(buffer, (split + 1)..<buffer.count, firstLine: 0) })
             first.records.reserveCapacity(first.records.count + second.records.count)

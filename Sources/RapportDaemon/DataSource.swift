@@ -239,19 +239,13 @@ public final class DataSource {
         guard bytes.count >= 16 << 20 else { return hexDigits(SHA256.hash(data: bytes)) }
         return bytes.withUnsafeBytes { raw in
             let middle = raw.count / 2
-            nonisolated(unsafe) let secondHalf = UnsafeRawBufferPointer(rebasing: raw[middle...])
-            nonisolated(unsafe) var second: SHA256.Digest?
-            let done = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                second = SHA256.hash(data: secondHalf)
-                done.signal()
-            }
-            let first = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[..<middle]))
-            done.wait()
+            let (first, second) = Parallel.both(
+                { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[..<middle])) },
+                { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: raw[middle...])) })
             var combined = SHA256()
             combined.update(data: Array("\(raw.count)\n".utf8))
             combined.update(data: Array(first))
-            combined.update(data: Array(second!))
+            combined.update(data: Array(second))
             return hexDigits(combined.finalize())
         }
     }
