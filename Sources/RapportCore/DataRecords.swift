@@ -56,22 +56,19 @@ public enum DataRecords {
     /// the bytes are scanned again in one piece.
     private static func scanCSV(_ bytes: [UInt8], firstLine: Int, halvingFrom threshold: Int) -> Scan {
         var scan = bytes.withUnsafeBufferPointer { buffer in
-            let whole = 0..<buffer.count
             let start = firstLine == 1 ? CSVReader.byteOrderMarkLength(of: buffer) : 0
-            guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A)
-            else { return scanCSV(buffer, start..<whole.upperBound, firstLine: firstLine, header: firstLine == 1).scan }
+            func inOnePiece() -> Scan {
+                scanCSV(buffer, start..<buffer.count, firstLine: firstLine, header: firstLine == 1).scan
+            }
+            guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A) else {
+                return inOnePiece()
+            }
             let (first, second) = Parallel.both(
                 { scanCSV(buffer, start..<(split + 1), firstLine: firstLine, header: firstLine == 1) },
-                { scanCSV(buffer, (split + 1)..<whole.upperBound, firstLine: 0, header: false) })
-            guard !first.endsInQuotes else {
-                return scanCSV(buffer, start..<whole.upperBound, firstLine: firstLine, header: firstLine == 1).scan
-            }
+                { scanCSV(buffer, (split + 1)..<buffer.count, firstLine: 0, header: false) })
+            guard !first.endsInQuotes else { return inOnePiece() }
             var scan = first.scan
-            scan.records.reserveCapacity(scan.records.count + second.scan.records.count)
-            for var record in second.scan.records {
-                record.line += first.nextLine
-                scan.records.append(record)
-            }
+            scan.records.append(second.scan.records, fromLine: first.nextLine)
             return scan
         }
         if let header = scan.header { scan.preamble = digest(bytes, header) }
@@ -125,16 +122,12 @@ public enum DataRecords {
             guard buffer.count >= threshold, let split = buffer[(buffer.count / 2)...].firstIndex(of: 0x0A) else {
                 return scanLines(buffer, 0..<buffer.count, firstLine: firstLine).records
             }
-            var (first, second) = Parallel.both(
+            let (first, second) = Parallel.both(
                 { scanLines(buffer, 0..<(split + 1), firstLine: firstLine) },
                 { scanLines(buffer, (split + 1)..<buffer.count, firstLine: 0) })
-            first.records.reserveCapacity(first.records.count + second.records.count)
-            for var record in second.records {
-                record.line += first.nextLine
-                first.records.append(record)
-            }
-            second.records = []
-            return first.records
+            var records = first.records
+            records.append(second.records, fromLine: first.nextLine)
+            return records
         }
     }
 
@@ -190,6 +183,18 @@ public enum DataRecords {
         hash ^= hash >> 29
         hash = hash &* 0x94D0_49BB_1331_11EB
         return hash ^ (hash >> 32)
+    }
+}
+
+extension [DataRecord] {
+    /// Appends the records of the half scanned after these, whose lines were counted from 0:
+    /// that half starts on `line`.
+    mutating func append(_ later: [DataRecord], fromLine line: Int) {
+        reserveCapacity(count + later.count)
+        for var record in later {
+            record.line += line
+            append(record)
+        }
     }
 }
 

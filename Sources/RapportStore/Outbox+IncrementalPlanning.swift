@@ -87,15 +87,16 @@ extension Outbox {
     /// (`rapport forget`). The next plan is a full one.
     func eraseRecordIndex() throws(StoreError) {
         guard isEmbedded else { return }
-        try write("forgetting the plan basis") { db in
-            try db.execute(sql: "DELETE FROM setting WHERE key = 'plan_basis'")
-        }
+        // Zeroed first, then forgotten (which removes it): zeroed, it no longer matches the
+        // checksum in the basis, should the rest not happen.
+        try overwriteRecordIndexWithZeros()
+        try setPlanBasis(nil)
+    }
+
+    private func overwriteRecordIndexWithZeros() throws(StoreError) {
         let fd = open(recordIndexPath, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
-        defer {
-            close(fd)
-            unlink(recordIndexPath)
-        }
+        defer { close(fd) }
         let size = Int(lseek(fd, 0, SEEK_END))
         let zeros = [UInt8](repeating: 0, count: 1 << 16)
         var offset = 0
