@@ -125,3 +125,46 @@ import Testing
         }
     }
 }
+
+/// The file is read into one array, from 16 MiB as two halves side by side: the same bytes as
+/// a plain read, whatever the size.
+@Suite struct DataFileContentsTests {
+    @Test func aFileReadInHalvesHasTheBytesOfAPlainRead() throws {
+        let sandbox = Sandbox()
+        for size in [0, 1, 4_097, (16 << 20) - 1, 16 << 20, (16 << 20) + 1, (16 << 20) + 65_537] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 11) }
+            let file = sandbox.path("data-\(size).csv")
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            let read = try #require(DataSource.contents(of: file), "size \(size)")
+            #expect(read.count == size)
+            #expect(read == bytes, "size \(size)")
+        }
+    }
+
+    @Test func aMissingFileHasNoContents() {
+        #expect(DataSource.contents(of: Sandbox().path("missing.csv")) == nil)
+    }
+}
+
+/// Work split over two threads gives what one thread gives, in the same order.
+@Suite struct ParallelMapTests {
+    @Test func theResultsAreInTheOrderOfTheItems() {
+        for count in [0, 1, 63, 64, 65, 1_000] {
+            let items = Array(0..<count)
+            #expect(Parallel.map(items) { $0 * 3 + 1 } == items.map { $0 * 3 + 1 }, "count \(count)")
+            #expect(Parallel.map(items[...], splittingFrom: 2) { "\($0)" } == items.map { "\($0)" })
+        }
+    }
+
+    /// The closure is made escaping for the other thread only for the call; the runtime checks
+    /// that no reference to it is left when the call returns (a crash otherwise), a thousand
+    /// times over.
+    @Test func theTransformIsNotKeptAfterTheCall() {
+        var total = 0
+        for round in 0..<1_000 {
+            let offset = round
+            total += Parallel.map(Array(0..<128)) { $0 + offset }.reduce(0, +)
+        }
+        #expect(total == (0..<1_000).reduce(0) { $0 + 128 * $1 + 127 * 128 / 2 })
+    }
+}
