@@ -129,7 +129,9 @@ extension Outbox {
         try read("reading what changed since the last plan") { db in
             var contacts = Set<String>()
             var unattributed = false
-            try db.forEachRow(sql: "SELECT DISTINCT contact_id FROM event WHERE id > ?", arguments: [eventID]) { row in
+            // Not `DISTINCT`: SQLite would read the whole contact index for it (every event
+            // ever), rather than the few events after the last plan by their ids.
+            try db.forEachRow(sql: "SELECT contact_id FROM event WHERE id > ?", arguments: [eventID]) { row in
                 let contact: String? = row["contact_id"]
                 if let contact { contacts.insert(contact) } else { unattributed = true }
             }

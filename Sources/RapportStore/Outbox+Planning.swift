@@ -5,8 +5,8 @@ extension Outbox {
     public func planningMarker() throws(StoreError) -> String {
         try read("reading the planning marker") { db in
             let event = try db.fetchValue(Int64.self, sql: "SELECT max(id) FROM event") ?? 0
-            let message = try db.fetchValue(Double.self, sql: "SELECT max(updated_at) FROM message") ?? 0
-            return "\(event)/\(message)"
+            let messages = try db.fetchValue(String.self, sql: db.dialect.messageChanges) ?? ""
+            return "\(event)/\(messages)"
         }
     }
 

@@ -28,6 +28,15 @@ enum SQLDialect: Sendable, Hashable {
         }
     }
 
+    /// A query of one text value that changes whenever any message's `updated_at` is set: a
+    /// counter a trigger keeps in SQLite, the latest time (by its index) in PostgreSQL.
+    var messageChanges: String {
+        switch self {
+        case .sqlite: "SELECT value FROM setting WHERE key = 'message_changes'"
+        case .postgres: "SELECT max(updated_at)::text FROM message"
+        }
+    }
+
     /// What a claim's inner `SELECT` adds so that concurrent claimers skip each other's rows
     /// instead of waiting: SQLite has one writer at a time and needs nothing.
     var skipLockedRows: String {
