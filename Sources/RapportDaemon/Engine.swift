@@ -317,13 +317,23 @@ public final class Engine {
             // What is held in memory is older than what is planned now: load it again when needed.
             snapshot = nil
         }
-        for change in try store.recordKinds(changes.contacts.lazy.map { ($0.id, $0.kind) }, at: Date()) {
+        let concerned = Set(changes.contacts.map(\.id)).union(changes.removedIDs).union(touched)
+        // The contacts' kinds are written while their outbox rows are read: a write and a read,
+        // each on a connection of its own.
+        let outbox = store
+        let (planning, kindChanges) = Parallel.both(
+            { Result { () throws(StoreError) in try outbox.planningState(of: concerned.sorted()) } },
+            {
+                Result { () throws(StoreError) in
+                    try outbox.recordKinds(changes.contacts.lazy.map { ($0.id, $0.kind) }, at: Date())
+                }
+            })
+        for change in try kindChanges.get() {
             logger.info(
                 "contact kind changed",
                 metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
         }
-        let concerned = Set(changes.contacts.map(\.id)).union(changes.removedIDs).union(touched)
-        let state = try store.planningState(of: concerned.sorted())
+        let state = try planning.get()
         let policy = configuration.policy
         var otherLoad = try store.campaignLoad(of: policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
         for (campaign, hours) in Planner.campaignLoad(of: state.history, policy: policy) {
