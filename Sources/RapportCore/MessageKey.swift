@@ -6,16 +6,23 @@ import Crypto
 /// occurrence twice. The short ``id`` derived from it is what operators type and what goes out
 /// as `Message-ID` and `webhook-id`, so a resend after a crash carries the same id.
 public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
-    public var contactID: String
-    public var rule: RuleID
+    public var contactID: String { didSet { idNumber = Self.hashed(description) } }
+    public var rule: RuleID { didSet { idNumber = Self.hashed(description) } }
     /// What distinguishes occurrences of one rule for one contact: the local date of a
     /// progress report, the anchor a check-in counts from, `once` for a campaign.
-    public var occurrence: String
+    public var occurrence: String { didSet { idNumber = Self.hashed(description) } }
+
+    /// The number ``id`` writes in hex: what a million history entries hold instead of a
+    /// million 16-character strings (which do not fit a string's inline 15 bytes). Worked out
+    /// once, with the key: a plan asks a message for its id several times (to match it, render
+    /// it, store it, list it).
+    public private(set) var idNumber: UInt64
 
     public init(contactID: String, rule: RuleID, occurrence: String) {
         self.contactID = contactID
         self.rule = rule
         self.occurrence = occurrence
+        idNumber = Self.hashed("\(contactID)|\(rule)|\(occurrence)")
     }
 
     public var description: String { "\(contactID)|\(rule)|\(occurrence)" }
@@ -23,9 +30,8 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
     /// 16 hex digits of SHA-256 over the key: short enough to type, 64 bits against collisions.
     public var id: String { Self.id(of: idNumber) }
 
-    /// The number ``id`` writes in hex: what a million history entries hold instead of a
-    /// million 16-character strings (which do not fit a string's inline 15 bytes).
-    public var idNumber: UInt64 {
+    /// The first 64 bits of the SHA-256 of a key's ``description``.
+    private static func hashed(_ description: String) -> UInt64 {
         SHA256.hash(data: Array(description.utf8)).withUnsafeBytes { digest in
             (0..<8).reduce(0) { $0 << 8 | UInt64(digest[$1]) }
         }
@@ -52,6 +58,13 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
 
     /// The id an ``idNumber`` writes: its 16 hex digits.
     public static func id(of number: UInt64) -> String {
-        hexDigits((0..<8).map { UInt8(truncatingIfNeeded: number >> (56 - 8 * $0)) })
+        // Written in place: a plan asks for a million of them.
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for position in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: number >> (60 - 4 * position)) & 0x0F
+                buffer[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            }
+            return 16
+        }
     }
 }

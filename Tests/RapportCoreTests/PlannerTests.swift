@@ -274,6 +274,19 @@ import Testing
             #expect(key.id == id)
             #expect(HistoryEntry(key: key, state: .scheduled, dueAt: Date(timeIntervalSince1970: 0)).id == id)
         }
+        #expect(MessageKey.id(of: 0) == "0000000000000000")
+        #expect(MessageKey.id(of: .max) == "ffffffffffffffff")
+        for number: UInt64 in [1, 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, 0x8000_0000_0000_0000] {
+            #expect(MessageKey.idNumber(of: MessageKey.id(of: number)) == number)
+        }
+        // The id is worked out with the key, and again when a part of it changes.
+        var edited = pinned[0].0
+        edited.contactID = "c-0000026"
+        edited.rule = .progress(project: "p-26-1")
+        #expect(edited.id != pinned[0].1)
+        edited.occurrence = "2026-12-07"
+        #expect(edited.id == pinned[1].1)
+        #expect(edited == pinned[1].0)
     }
 
     @Test func retryBackoffGrowsAndIsCapped() {
