@@ -273,8 +273,13 @@ public final class Engine {
         now: Date, dryRun: Bool, progress: ((Int, Int) -> Void)?, observe: ((PlanDiff) -> Void)?
     ) throws -> PlanReport? {
         guard let outline = try dataSource.outline() else { return nil }
-        loaded(kinds: outline.idsAndKinds)
-        let state = try store.planningState()
+        // The kinds are written while the outbox is read (a write and a read, each on its own
+        // connection): a million rows each after a configuration edit.
+        let outbox = store
+        let (read, _) = Parallel.both(
+            { Result { () throws(StoreError) in try outbox.planningState() } },
+            { self.loaded(kinds: outline.idsAndKinds) })
+        let state = try read.get()
         let policy = configuration.policy
         let chunk = planChunk
         return try store(against: state, now: now, dryRun: dryRun, storedIndex: nil) { store in
