@@ -127,6 +127,10 @@ public struct SnapshotParser: Sendable {
         // memory as field dictionaries next to the contacts made from them.
         func take(_ line: Int, _ fields: [String: RawValue]) {
             guard let contact = validator.contact(from: fields, line: line) else { return }
+            note(contact, line: line)
+        }
+        /// Notes a valid contact, in file order.
+        func note(_ contact: Contact, line: Int) {
             var digest: UInt64 = 0
             if indexed {
                 while cursor < records.count, records[cursor].line < line { cursor += 1 }
@@ -166,9 +170,51 @@ public struct SnapshotParser: Sendable {
             previous = (contact.id, line)
         }
         var columns: [String]?
+        /// Starts on the records a piece's scan found (`nil`: the scan failed, and the file
+        /// goes unindexed).
+        func use(_ scan: DataRecords.Scan?) {
+            guard indexed else { return }
+            if let scan {
+                records = scan.records
+                recordCount += records.count
+            } else {
+                indexed = false
+                records = []
+            }
+            cursor = 0
+        }
+        /// Notes the contacts of a piece whose scan and contacts are ready.
+        func takePrepared(_ piece: DataPiece, _ prepared: PreparedPiece) throws(DataError) {
+            pieceOffset = piece.offset
+            use(prepared.scan)
+            for (line, contact) in prepared.contacts { note(contact, line: line) }
+            if let error = prepared.error { throw error }
+        }
+        /// The validator of the pieces prepared on the other thread.
+        var otherValidator = ContactValidator(file: fileName, defaultTimeZone: defaultTimeZone)
         do {
             // Out of id order, a file is outlined only if its records can be found again.
             while result.inIDOrder || (indexed && outlining), let piece = try next() {
+                if piece.firstLine > 1, format != .json, let second = try next() {
+                    // Past the header, two pieces are scanned, parsed and validated side by
+                    // side (each with a validator of its own), and noted in file order.
+                    let (scanning, known) = (indexed, columns)
+                    let (first, later) = Parallel.both(
+                        {
+                            Self.prepare(
+                                piece, format: format, fileName: fileName, columns: known, scanning: scanning,
+                                validator: &validator)
+                        },
+                        {
+                            Self.prepare(
+                                second, format: format, fileName: fileName, columns: known, scanning: scanning,
+                                validator: &otherValidator)
+                        })
+                    try takePrepared(piece, first)
+                    guard result.inIDOrder || (indexed && outlining) else { break }
+                    try takePrepared(second, later)
+                    continue
+                }
                 pieceOffset = piece.offset
                 if contacts.capacity == 0, result.kinds.capacity == 0, format != .json {
                     // A record a line (give or take a header and quoted line breaks), the
@@ -188,17 +234,10 @@ public struct SnapshotParser: Sendable {
                 if indexed {
                     // A file the scan cannot split is not one the parser accepts either: it
                     // reports why.
-                    if let scan = try? DataRecords.scan(
+                    let scan = try? DataRecords.scan(
                         piece.bytes, format: format, fileName: fileName, firstLine: piece.firstLine)
-                    {
-                        if piece.firstLine == 1 { preamble = scan.preamble }
-                        records = scan.records
-                        recordCount += records.count
-                    } else {
-                        indexed = false
-                        records = []
-                    }
-                    cursor = 0
+                    if let scan, piece.firstLine == 1 { preamble = scan.preamble }
+                    use(scan)
                 }
                 try Self.forEachRecord(in: piece, format: format, fileName: fileName, columns: &columns, take)
             }
@@ -207,8 +246,9 @@ public struct SnapshotParser: Sendable {
             throw DataErrors([error])
         }
         records = []
+        let validationErrors = validator.errors + otherValidator.errors
         if outlining {
-            errors.insert(contentsOf: validator.errors, at: 0)
+            errors.insert(contentsOf: validationErrors, at: 0)
             let indexComplete = indexed && recordCount == result.kinds.count
             var order: [Int] = []
             if result.inIDOrder {
@@ -239,7 +279,7 @@ public struct SnapshotParser: Sendable {
         }
         errors += order.map { repeated($0) } ?? repeated(contacts.indices)
         lines = []
-        errors.insert(contentsOf: validator.errors, at: 0)
+        errors.insert(contentsOf: validationErrors, at: 0)
         if !errors.isEmpty {
             throw Self.inLineOrder(errors)
         }
@@ -253,6 +293,39 @@ public struct SnapshotParser: Sendable {
         result.index = indexed ? index : nil
         result.preamble = preamble
         return result
+    }
+
+    /// A piece of a file scanned, parsed and validated, ready to be noted in file order.
+    struct PreparedPiece {
+        /// Its records as the scan found them; `nil` when not scanned, or the scan failed.
+        var scan: DataRecords.Scan?
+        /// Its valid contacts, with their lines.
+        var contacts: [(line: Int, contact: Contact)] = []
+        /// What ended its parse early (the file ends inside a record, say).
+        var error: DataError?
+    }
+
+    /// Scans (when `scanning`), parses and validates `piece`, a piece after the CSV header
+    /// (whose `columns` it is read with); the problems of its records go to `validator`.
+    static func prepare(
+        _ piece: DataPiece, format: Format, fileName: String, columns: [String]?, scanning: Bool,
+        validator: inout ContactValidator
+    ) -> PreparedPiece {
+        var prepared = PreparedPiece()
+        if scanning {
+            prepared.scan = try? DataRecords.scan(
+                piece.bytes, format: format, fileName: fileName, firstLine: piece.firstLine)
+        }
+        var columns = columns
+        do {
+            try forEachRecord(in: piece, format: format, fileName: fileName, columns: &columns) { line, fields in
+                guard let contact = validator.contact(from: fields, line: line) else { return }
+                prepared.contacts.append((line, contact))
+            }
+        } catch {
+            prepared.error = error
+        }
+        return prepared
     }
 
     /// The ids of `index`, and their positions in id order (equal ids in file order).
