@@ -22,7 +22,8 @@ public struct MessageKey: Sendable, Hashable, CustomStringConvertible {
         self.contactID = contactID
         self.rule = rule
         self.occurrence = occurrence
-        idNumber = Self.hashed("\(contactID)|\(rule)|\(occurrence)")
+        idNumber = 0
+        idNumber = Self.hashed(description)
     }
 
     public var description: String { "\(contactID)|\(rule)|\(occurrence)" }

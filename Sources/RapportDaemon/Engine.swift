@@ -145,15 +145,19 @@ public final class Engine {
     /// Records the contacts' kinds (logging each change) and logs the load.
     private func loaded<Kinds: Collection<(String, ContactKind)>>(kinds: Kinds) {
         do {
-            for change in try store.recordKinds(kinds, at: Date()) {
-                logger.info(
-                    "contact kind changed",
-                    metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
-            }
+            log(try store.recordKinds(kinds, at: Date()))
         } catch {
             logger.error("cannot record contact kinds", metadata: ["error": "\(error)"])
         }
         logger.info("data loaded", metadata: ["file": "\(dataSource.path)", "contacts": "\(kinds.count)"])
+    }
+
+    private func log(_ kindChanges: [KindChange]) {
+        for change in kindChanges {
+            logger.info(
+                "contact kind changed",
+                metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
+        }
     }
 
     // MARK: - Planning
@@ -333,11 +337,7 @@ public final class Engine {
                     try outbox.recordKinds(changes.contacts.lazy.map { ($0.id, $0.kind) }, at: Date())
                 }
             })
-        for change in try kindChanges.get() {
-            logger.info(
-                "contact kind changed",
-                metadata: ["contact": "\(change.contactID)", "from": "\(change.from)", "to": "\(change.to)"])
-        }
+        log(try kindChanges.get())
         let state = try planning.get()
         let policy = configuration.policy
         var otherLoad = try store.campaignLoad(of: policy.campaigns.filter { $0.maxPerHour != nil }.map(\.name))
